@@ -1,0 +1,58 @@
+"""Settings: ``XIAOER_*`` environment variables plus the standard ``OPENAI_*`` ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. See the table in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="XIAOER_", extra="ignore")
+
+    shop_dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="shop directory")
+    data_dir: Path = Field(default=Path("var"), description="SQLite file and chroma index live here")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in data_dir")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr = Field(
+        default=SecretStr("xiaoer-dev-secret-change-me"),
+        description="signs buyer and agent tokens; set your own in production",
+    )
+    token_ttl_hours: int = Field(default=24, gt=0)
+    demo_login: bool = Field(default=True, description="list the shop's buyers on the chat page")
+    reply_mode: Literal["assist", "auto"] | None = Field(
+        default=None, description="override shop.yaml reply_mode"
+    )
+    max_message_chars: int = Field(default=2000, gt=0)
+    max_body_bytes: int = Field(default=64_000, gt=0)
+
+    # Language model (optional; the offline template drafter is used without it).
+    llm_model: str | None = Field(default=None, description="chat model name; unset = offline drafter")
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0)
+    embedding_model: str | None = Field(
+        default=None, description="OpenAI-compatible embedding model; unset = offline hashed embedder"
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "XIAOER_OPENAI_BASE_URL")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "XIAOER_OPENAI_API_KEY")
+    )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'xiaoer.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"

@@ -1,0 +1,1 @@
+"""Conversations, messages and per-turn results: protocol (``store``) and SQL (``sql``)."""

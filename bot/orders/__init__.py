@@ -1,0 +1,1 @@
+"""The order backend: protocol (``backend``) and the embedded SQL implementation (``sql``)."""

@@ -1,0 +1,62 @@
+"""The ``OrderBackend`` seam: what the flows may read and change about orders.
+
+Orders use the ``orders.yaml`` schema (:class:`bot.shop.models.Order`). Every state change
+takes an idempotency ``key``: a change retried with the same key returns the first result
+and changes nothing more. Policy (what is allowed) lives in the flows, not here; the
+backend only checks that the order exists and applies the change in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.shop.models import Address, Buyer, Order, Refund
+
+
+class Ticket(BaseModel):
+    """A task for the shop's staff, e.g. a shipping-urge (催发货) ticket."""
+
+    id: str
+    tid: str | None = None
+    buyer: str
+    kind: Literal["urge_shipping", "handoff", "complaint", "other"]
+    note: str
+    created: datetime
+    status: Literal["open", "done"] = "open"
+
+
+class OrdersExport(BaseModel):
+    buyers: list[Buyer]
+    orders: list[Order]
+    tickets: list[Ticket] = Field(default_factory=list)
+
+
+class OrderBackend(Protocol):
+    def reset(self) -> None:
+        """Drop every change and re-seed from the shop's ``orders.yaml``."""
+
+    def buyer(self, buyer_id: str) -> Buyer | None: ...
+
+    def buyers(self) -> list[Buyer]: ...
+
+    def order(self, tid: str) -> Order | None: ...
+
+    def orders_of(self, buyer_id: str) -> list[Order]:
+        """The buyer's orders, newest first."""
+
+    def export(self) -> OrdersExport: ...
+
+    def cancel_order(self, tid: str, *, key: str) -> Order:
+        """WAIT_BUYER_PAY → TRADE_CLOSED."""
+
+    def add_refund(self, tid: str, refund: Refund, *, close_order: bool, key: str) -> Order:
+        """Append an after-sale record; ``close_order`` also sets TRADE_CLOSED."""
+
+    def update_address(self, tid: str, address: Address, *, key: str) -> Order: ...
+
+    def add_ticket(self, ticket: Ticket, *, key: str) -> Ticket: ...
+
+    def tickets(self, tid: str | None = None) -> list[Ticket]: ...

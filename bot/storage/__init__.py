@@ -1,0 +1,1 @@
+"""Relational storage: one SQLAlchemy engine and declarative base shared by every store."""

@@ -1,0 +1,1 @@
+"""Chinese text handling shared by the router and the retriever: normalisation, tokenising."""
