@@ -28,3 +28,7 @@ class SequentialIds:
     def new_id(self, prefix: str) -> str:
         counter = self._counters.setdefault(prefix, itertools.count(self._start))
         return f"{prefix}{next(counter)}"
+
+    def reset(self) -> None:
+        """Start every counter again (the benchmark runner does this before each case)."""
+        self._counters.clear()

@@ -1,9 +1,55 @@
-"""Commands of this area are registered here."""
+"""``xiaoer admin``: agent accounts for the console."""
 
-from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    admin = typer.Typer(help="客服账号管理 — agent and admin accounts.", no_args_is_help=True)
+    app.add_typer(admin, name="admin")
+
+    def _create(username: str, password: str, role: str, data_dir: Path | None) -> None:
+        from bot.accounts import AccountStore
+        from bot.config import Settings
+        from bot.errors import Conflict, TellCustomer
+        from bot.storage.db import create_all, make_engine
+
+        settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.sqlalchemy_url)
+        create_all(engine)
+        try:
+            account = AccountStore(engine).create(username, password, role)  # type: ignore[arg-type]
+        except (Conflict, TellCustomer) as exc:
+            typer.echo(f"✗ {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"✓ created {account.role} {account.username}")
+
+    DataDir = Annotated[
+        Optional[Path], typer.Option("--data-dir", help="where the SQLite file lives (default ./var)")
+    ]
+    Password = Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 8 characters")
+    ]
+
+    @admin.command("create-admin")
+    def create_admin(
+        username: Annotated[str, typer.Argument(help="login name")],
+        password: Password,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Create an admin (can manage agents and re-ingest the shop)."""
+        _create(username, password, "admin", data_dir)
+
+    @admin.command("create-agent")
+    def create_agent(
+        username: Annotated[str, typer.Argument(help="login name")],
+        password: Password,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Create an agent account for the console."""
+        _create(username, password, "agent", data_dir)

@@ -38,6 +38,8 @@ class _Collector:
         self.root = root
         self.problems: list[ShopProblem] = []
         self.hashes: dict[str, str] = {}
+        self.nodes: dict[str, yaml.Node | None] = {}
+        self.broken_ids: set[str] = set()  # ids of files that failed: no cascade of errors
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -45,6 +47,12 @@ class _Collector:
     def add(self, path: Path | str, where: str, message: str) -> None:
         file = path if isinstance(path, str) else self.rel(path)
         self.problems.append(ShopProblem(file, where, message))
+
+    def add_at(self, path: Path, loc: str, message: str) -> None:
+        """A problem found after validation, at a dotted key path inside ``path``."""
+        parts: list[int | str] = [int(p) if p.isdigit() else p for p in loc.split(".")]
+        line = yamlio.line_of(self.nodes.get(self.rel(path)), parts)
+        self.add(path, f"{line} {loc}" if line else loc, message)
 
     def read(self, path: Path) -> str | None:
         try:
@@ -72,10 +80,16 @@ class _Collector:
             where = str(mark.line + 1) if mark is not None else ""
             self.add(path, where, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
             return None
+        self.nodes[self.rel(path)] = node
+        if isinstance(data, dict) and data.get("id") is not None:
+            self.broken_ids.add(str(data["id"]))  # until it validates
         if wrap is not None:
             data = {wrap: data if data is not None else []}
         try:
-            return model.model_validate(data, context={"tz": tz})
+            result = model.model_validate(data, context={"tz": tz})
+            if isinstance(data, dict):
+                self.broken_ids.discard(str(data.get("id")))
+            return result
         except ValidationError as exc:
             for err in exc.errors():
                 loc = list(err["loc"])
@@ -158,6 +172,7 @@ def load_shop(root: str | Path) -> Shop:
     tz = ZoneInfo(info.timezone) if info else None
 
     products: dict[str, Product] = {}
+    files: dict[str, Path] = {}
     pdir = root / "products"
     if not pdir.is_dir() or not _yaml_files(pdir):
         c.add("products/", "", "missing or empty (one YAML product sheet per file)")
@@ -169,6 +184,7 @@ def load_shop(root: str | Path) -> Shop:
             if product.id in products:
                 c.add(path, "id", f"product id {product.id} is used by another file too")
             products[product.id] = product
+            files[product.id] = path
 
     rules: list[RuleDoc] = []
     rdir = root / "rules"
@@ -203,8 +219,9 @@ def load_shop(root: str | Path) -> Shop:
 
     if seed is not None:
         _check_references(c, orders_file, products, promotions, seed)
-    _check_promotions(c, promo_file, products, promotions)
-    _check_related(c, pdir, products)
+    if not c.broken_ids:  # a category may live only in the product that failed
+        _check_promotions(c, promo_file, products, promotions)
+    _check_related(c, products, files)
 
     if c.problems or info is None or seed is None:
         if not c.problems:
@@ -234,11 +251,11 @@ def _check_references(
     buyer_ids: set[str] = set()
     for i, buyer in enumerate(seed.buyers):
         if buyer.id in buyer_ids:
-            c.add(path, f"buyers.{i}.id", f"buyer id {buyer.id} appears twice")
+            c.add_at(path, f"buyers.{i}.id", f"buyer id {buyer.id} appears twice")
         buyer_ids.add(buyer.id)
         for coupon in buyer.coupons:
             if coupon_ids and coupon not in coupon_ids:
-                c.add(path, f"buyers.{i}.coupons", f"unknown coupon {coupon}")
+                c.add_at(path, f"buyers.{i}.coupons", f"unknown coupon {coupon}")
     tids: set[str] = set()
     refund_ids: set[str] = set()
     for i, order in enumerate(seed.orders):
@@ -257,26 +274,26 @@ def _check_order(
 ) -> None:
     at = f"orders.{i}"
     if order.tid in tids:
-        c.add(path, f"{at}.tid", f"tid {order.tid} appears twice")
+        c.add_at(path, f"{at}.tid", f"tid {order.tid} appears twice")
     tids.add(order.tid)
     if order.buyer not in buyer_ids:
-        c.add(path, f"{at}.buyer", f"unknown buyer {order.buyer}")
+        c.add_at(path, f"{at}.buyer", f"unknown buyer {order.buyer}")
     for j, item in enumerate(order.items):
         product = products.get(item.product)
         if product is None:
-            if products:
-                c.add(path, f"{at}.items.{j}.product", f"unknown product {item.product}")
+            if products and item.product not in c.broken_ids:
+                c.add_at(path, f"{at}.items.{j}.product", f"unknown product {item.product}")
         elif product.sku(item.sku) is None:
-            c.add(path, f"{at}.items.{j}.sku", f"{item.sku} is not a SKU of {item.product}")
+            c.add_at(path, f"{at}.items.{j}.sku", f"{item.sku} is not a SKU of {item.product}")
     for j, refund in enumerate(order.refunds):
         if refund.id in refund_ids:
-            c.add(path, f"{at}.refunds.{j}.id", f"refund id {refund.id} appears twice")
+            c.add_at(path, f"{at}.refunds.{j}.id", f"refund id {refund.id} appears twice")
         refund_ids.add(refund.id)
         if refund.exchange_sku:
             item = order.item(refund.items[0])
             product = products.get(item.product) if item else None
             if product is not None and product.sku(refund.exchange_sku) is None:
-                c.add(
+                c.add_at(
                     path,
                     f"{at}.refunds.{j}.exchange_sku",
                     f"{refund.exchange_sku} is not a SKU of {product.id}",
@@ -292,18 +309,18 @@ def _check_promotions(
     seen: set[str] = set()
     for i, promo in enumerate(promotions):
         if promo.id in seen:
-            c.add(path, f"{i}.id", f"promotion id {promo.id} appears twice")
+            c.add_at(path, f"{i}.id", f"promotion id {promo.id} appears twice")
         seen.add(promo.id)
         for pid in promo.scope.products or []:
-            if pid not in products:
-                c.add(path, f"{i}.scope.products", f"unknown product {pid}")
+            if pid not in products and pid not in c.broken_ids:
+                c.add_at(path, f"{i}.scope.products", f"unknown product {pid}")
         for cat in promo.scope.categories or []:
             if cat not in categories:
-                c.add(path, f"{i}.scope.categories", f"no product has category {cat}")
+                c.add_at(path, f"{i}.scope.categories", f"no product has category {cat}")
 
 
-def _check_related(c: _Collector, pdir: Path, products: dict[str, Product]) -> None:
+def _check_related(c: _Collector, products: dict[str, Product], files: dict[str, Path]) -> None:
     for product in products.values():
-        for rid in product.related:
-            if rid not in products:
-                c.add(f"products/ (product {product.id})", "related", f"unknown product {rid}")
+        for i, rid in enumerate(product.related):
+            if rid not in products and rid not in c.broken_ids:
+                c.add_at(files[product.id], f"related.{i}", f"unknown product {rid}")

@@ -1,0 +1,96 @@
+"""The application factory: settings in, a FastAPI app out. No work happens at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot import __version__
+from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval
+from bot.api.auth import TokenSigner
+from bot.api.errors import BodyLimit, install_error_handlers
+from bot.config import Settings
+from bot.errors import Conflict
+from bot.services import Services, build_services
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+DEMO_AGENT = ("demo", "demo12345")
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    eval_mode: bool = False,
+) -> FastAPI:
+    """Build the app. Without ``services`` they are built at start-up from ``settings``."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings, eval_mode=eval_mode)
+        _ensure_demo_agent(app.state.services)
+        yield
+
+    app = FastAPI(
+        title="店小二 xiaoer",
+        version=__version__,
+        description="淘宝店铺客服系统 API：买家聊天、客服审核草稿、管理与评测。",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.signer = TokenSigner(
+        settings.secret_key.get_secret_value(), settings.token_ttl_hours * 3600
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        ready = getattr(app.state, "services", None) is not None
+        body = {"status": "ok" if ready else "starting", "version": __version__}
+        if ready:
+            body["shop"] = app.state.services.shop.info.name
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    app.include_router(routes_buyer.router)
+    app.include_router(routes_agent.router)
+    app.include_router(routes_admin.router)
+    try:
+        from bot.api import routes_suggestions
+    except ImportError:  # the suggestions routes ship with the drafting package
+        log.warning("suggestion routes unavailable")
+    else:
+        app.include_router(routes_suggestions.router)
+    if eval_mode or (services is not None and services.eval_mode):
+        app.include_router(routes_eval.router)
+
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/console", include_in_schema=False)
+    def console_page() -> FileResponse:
+        return FileResponse(STATIC / "console.html")
+
+    return app
+
+
+def _ensure_demo_agent(services: Services) -> None:
+    if not services.settings.demo_login or services.accounts.get(DEMO_AGENT[0]) is not None:
+        return
+    try:
+        services.accounts.create(DEMO_AGENT[0], DEMO_AGENT[1], "agent")
+    except Conflict:
+        pass

@@ -1,0 +1,72 @@
+"""``xiaoer serve``: build everything for a shop and start the web service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        shop: Annotated[
+            Optional[Path], typer.Option("--shop", help="shop directory (default: the demo shop)")
+        ] = None,
+        host: Annotated[Optional[str], typer.Option(help="bind address (default 127.0.0.1)")] = None,
+        port: Annotated[Optional[int], typer.Option(help="port (default 8000)")] = None,
+        data_dir: Annotated[
+            Optional[Path], typer.Option("--data-dir", help="SQLite file and index folder (default ./var)")
+        ] = None,
+        eval_mode: Annotated[
+            bool,
+            typer.Option(
+                "--eval-mode",
+                help="benchmark server: frozen settable clock, sequential ids, /api/eval routes",
+            ),
+        ] = False,
+    ) -> None:
+        """启动客服服务 — start the chat page, the agent console and the HTTP API.
+
+        Uses embedded defaults: a SQLite file and a chromadb index under --data-dir, and the
+        offline template drafter unless XIAOER_LLM_MODEL (plus OPENAI_BASE_URL /
+        OPENAI_API_KEY) is set. Open the printed URL; API docs are at /docs.
+        """
+        import uvicorn
+        from rich.console import Console
+
+        from bot.api.app import DEMO_AGENT, create_app
+        from bot.config import Settings
+        from bot.errors import ShopInvalid
+        from bot.services import build_services
+
+        console = Console()
+        overrides: dict[str, object] = {}
+        if shop is not None:
+            overrides["shop_dir"] = shop
+        if data_dir is not None:
+            overrides["data_dir"] = data_dir
+        if host is not None:
+            overrides["host"] = host
+        if port is not None:
+            overrides["port"] = port
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        try:
+            services = build_services(settings, eval_mode=eval_mode, progress=True)
+        except ShopInvalid as exc:
+            for problem in exc.problems:
+                console.print(f"[red]✗[/red] {problem}", highlight=False)
+            raise typer.Exit(1) from None
+        application = create_app(settings, services)
+        url = f"http://{settings.host}:{settings.port}"
+        drafter = f"LLM {settings.llm_model}" if settings.llm_model else "离线模板 (offline templates)"
+        console.print(f"[bold green]店小二已启动[/bold green] · {services.shop.info.name}")
+        console.print(f"  买家聊天  {url}/")
+        console.print(f"  客服工作台 {url}/console" + (
+            f"  (演示账号 {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if settings.demo_login else ""))
+        console.print(f"  API 文档  {url}/docs")
+        console.print(f"  起草方式  {drafter} · 数据目录 {settings.data_dir.resolve()}")
+        if eval_mode:
+            console.print("  [yellow]评测模式：时钟可设置，/api/eval 已开启[/yellow]")
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")

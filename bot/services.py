@@ -1,0 +1,123 @@
+"""The composition root: every component is built here, once, and passed in explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import Clock, FrozenClock, SystemClock
+from bot.config import Settings
+from bot.events import EventBus
+from bot.ids import IdProvider, SequentialIds, UuidIds
+from bot.shop import Shop, load_shop
+from bot.storage.db import create_all, make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.accounts import AccountStore
+    from bot.conversations.sql import SqlConversationStore
+    from bot.drafting.pipeline import DraftingPipeline
+    from bot.engine import Bot
+    from bot.flows.dialogue import DialogueManager
+    from bot.orders.sql import SqlOrderBackend
+    from bot.retrieval import HybridRetriever
+    from bot.retrieval.linker import EntityLinker
+    from bot.router.router import Router
+    from bot.suggestions.service import SuggestionService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    shop: Shop
+    clock: Clock
+    ids: IdProvider
+    db: Engine
+    orders: SqlOrderBackend
+    conversations: SqlConversationStore
+    accounts: AccountStore
+    suggestions: SuggestionService
+    retriever: HybridRetriever
+    linker: EntityLinker
+    router: Router
+    dialogue: DialogueManager
+    drafting: DraftingPipeline
+    events: EventBus
+    bot: Bot
+    eval_mode: bool = False
+
+    def reset_for_case(self, now: datetime) -> None:
+        """Benchmark isolation: re-seed orders, freeze the clock at ``now``, restart ids."""
+        if not isinstance(self.clock, FrozenClock):
+            raise RuntimeError("reset_for_case needs a FrozenClock (eval mode)")
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=self.shop.tz)
+        self.orders.reset()
+        self.clock.set(now)
+        if isinstance(self.ids, SequentialIds):
+            self.ids.reset()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    shop: Shop | None = None,
+    clock: Clock | None = None,
+    ids: IdProvider | None = None,
+    embedder: Any = None,
+    ephemeral: bool = False,
+    eval_mode: bool = False,
+    progress: bool = False,
+) -> Services:
+    """Build every component for one shop.
+
+    ``ephemeral`` keeps the retrieval index in memory (benchmarks, tests); ``eval_mode``
+    gives a settable clock and sequential ids so transcripts replay identically.
+    """
+    from bot.accounts import AccountStore
+    from bot.conversations.sql import SqlConversationStore
+    from bot.drafting.pipeline import build_pipeline
+    from bot.engine import Bot
+    from bot.flows.dialogue import DialogueManager
+    from bot.orders.sql import SqlOrderBackend
+    from bot.retrieval import open_retriever
+    from bot.retrieval.linker import EntityLinker
+    from bot.router.router import build_router
+    from bot.suggestions.service import SuggestionService
+
+    shop = shop or load_shop(settings.shop_dir)
+    if clock is None:
+        clock = FrozenClock(datetime.now(shop.tz)) if eval_mode else SystemClock(shop.tz)  # type: ignore[arg-type]
+    if ids is None:
+        ids = SequentialIds() if eval_mode else UuidIds()
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.sqlalchemy_url)
+    create_all(db)
+
+    orders = SqlOrderBackend(db, shop)
+    orders.ensure_seeded()
+    conversations = SqlConversationStore(db)
+    accounts = AccountStore(db)
+    suggestions = SuggestionService(db, clock, ids)
+    persist: Path | None = None if ephemeral else settings.chroma_dir
+    retriever = open_retriever(shop, settings, embedder=embedder, persist_dir=persist, progress=progress)
+    linker = EntityLinker(shop)
+    router = build_router(shop, cache_dir=None if ephemeral else settings.data_dir / "router")
+    dialogue = DialogueManager(shop, orders, router, clock, ids)
+    drafting = build_pipeline(shop, settings, retriever, linker, clock)
+    events = EventBus()
+    reply_mode = settings.reply_mode or shop.info.reply_mode
+    bot = Bot(
+        shop, conversations, dialogue, drafting, suggestions, events, clock, ids,
+        reply_mode=reply_mode, max_message_chars=settings.max_message_chars,
+    )
+    return Services(
+        settings=settings, shop=shop, clock=clock, ids=ids, db=db, orders=orders,
+        conversations=conversations, accounts=accounts, suggestions=suggestions,
+        retriever=retriever, linker=linker, router=router, dialogue=dialogue,
+        drafting=drafting, events=events, bot=bot, eval_mode=eval_mode,
+    )
