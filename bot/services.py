@@ -100,8 +100,8 @@ def build_services(
 
     orders = SqlOrderBackend(db, shop)
     orders.ensure_seeded()
-    conversations = SqlConversationStore(db)
-    accounts = AccountStore(db)
+    conversations = SqlConversationStore(db, tz=shop.tz)
+    accounts = AccountStore(db, clock=clock)
     suggestions = SuggestionService(db, clock, ids)
     persist: Path | None = None if ephemeral else settings.chroma_dir
     retriever = open_retriever(shop, settings, embedder=embedder, persist_dir=persist, progress=progress)

@@ -67,11 +67,7 @@ def conversation_detail(conversation_id: str, agent: AgentDep, services: Service
     }
 
 
-def _set_status(services: Services, conversation_id: str, status: str, agent: str | None) -> dict[str, Any]:
-    _conversation(services, conversation_id)
-    conv = services.conversations.set_status(
-        conversation_id, status, services.clock.now(), agent=agent  # type: ignore[arg-type]
-    )
+def _announce(services: Services, conv: Conversation) -> dict[str, Any]:
     services.events.publish(
         "status", {"conversation_id": conversation_id, "status": conv.status, "agent": conv.agent}
     )
@@ -80,14 +76,17 @@ def _set_status(services: Services, conversation_id: str, status: str, agent: st
 
 @router.post("/conversations/{conversation_id}/takeover")
 def takeover(conversation_id: str, agent: AgentDep, services: ServicesDep) -> dict[str, Any]:
-    """人工接管：机器人不再自动回复。"""
-    return _set_status(services, conversation_id, "agent", agent.username)
+    """人工接管：机器人不再自动回复。已被其他客服接待时返回 409。"""
+    conv = services.conversations.claim(conversation_id, agent.username, services.clock.now())
+    return _announce(services, conv)
 
 
 @router.post("/conversations/{conversation_id}/release")
 def release(conversation_id: str, agent: AgentDep, services: ServicesDep) -> dict[str, Any]:
     """交还机器人。"""
-    return _set_status(services, conversation_id, "bot", None)
+    _conversation(services, conversation_id)
+    conv = services.conversations.set_status(conversation_id, "bot", services.clock.now())
+    return _announce(services, conv)
 
 
 @router.post("/conversations/{conversation_id}/messages")

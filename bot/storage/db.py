@@ -6,15 +6,43 @@ Each store module (orders, conversations, suggestions, accounts) declares its ta
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC.
+
+    SQLite has no time-zone type and SQLAlchemy drops the offset there, so values are
+    normalised to UTC before binding (naive UTC on SQLite, ``timestamptz`` elsewhere) and
+    come back aware in UTC. Naive datetimes are refused: they would be stored ambiguously.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a stored time needs a time zone (got a naive datetime)")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 def make_engine(url: str) -> Engine:
@@ -41,6 +69,7 @@ def make_engine(url: str) -> Engine:
 
 def create_all(engine: Engine) -> None:
     # Import the table modules so their tables are registered on Base.
+    import bot.accounts  # noqa: F401
     import bot.conversations.sql  # noqa: F401
     import bot.orders.sql  # noqa: F401
 
