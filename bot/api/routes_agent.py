@@ -69,7 +69,7 @@ def conversation_detail(conversation_id: str, agent: AgentDep, services: Service
 
 def _announce(services: Services, conv: Conversation) -> dict[str, Any]:
     services.events.publish(
-        "status", {"conversation_id": conversation_id, "status": conv.status, "agent": conv.agent}
+        "status", {"conversation_id": conv.id, "status": conv.status, "agent": conv.agent}
     )
     return conv.model_dump(mode="json")
 
