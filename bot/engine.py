@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.clock import Clock
 from bot.errors import NotFound
 from bot.events import EventBus
+from bot.guards import check_reply
 from bot.ids import IdProvider
 from bot.shop.models import Shop
 from bot.turns import Card, Source, TurnResult
@@ -160,7 +161,8 @@ class Bot:
             "quick_replies": list(outcome.quick_replies),
         }
         if outcome.reply is not None:
-            return TurnResult(reply=outcome.reply, **base)
+            flags = check_reply(outcome.reply, {}, self.shop, buyer=buyer_id, check_numbers=False)
+            return TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **base)
 
         from bot.drafting.pipeline import DraftRequest
 

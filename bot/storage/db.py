@@ -72,6 +72,7 @@ def create_all(engine: Engine) -> None:
     import bot.accounts  # noqa: F401
     import bot.conversations.sql  # noqa: F401
     import bot.orders.sql  # noqa: F401
+    import bot.suggestions.sql  # noqa: F401
 
     Base.metadata.create_all(engine)
 

@@ -1,0 +1,94 @@
+"""Agent routes for drafted replies: list, read, accept, edit, reject.
+
+Accepting or editing posts the final text to the conversation as a bot message authored by
+the agent and publishes ``suggestion.decided``. Two agents deciding the same suggestion: the
+first wins, the second gets 409.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.api.deps import AgentDep, ServicesDep
+from bot.services import Services
+from bot.suggestions.service import Suggestion
+
+router = APIRouter(tags=["suggestions"])
+
+StatusParam = Literal["pending", "accepted", "edited", "rejected", "auto_sent"]
+
+
+class EditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000, description="修改后发送给买家的回复")
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="驳回原因")
+
+
+def _found(services: Services, suggestion_id: str) -> Suggestion:
+    suggestion = services.suggestions.get(suggestion_id)
+    if suggestion is None:
+        raise HTTPException(404, "没有找到这条建议回复")
+    return suggestion
+
+
+def _deliver(services: Services, suggestion: Suggestion) -> None:
+    """Send the decided text to the buyer's conversation and tell the consoles."""
+    if suggestion.sent_text:
+        services.conversations.add_message(
+            suggestion.conversation_id,
+            "bot",
+            suggestion.sent_text,
+            services.clock.now(),
+            services.ids.new_id("m"),
+            author=suggestion.decided_by,
+            turn_id=suggestion.turn_id,
+        )
+    services.events.publish("suggestion.decided", suggestion.model_dump(mode="json"))
+
+
+@router.get("/api/agent/suggestions", response_model=list[Suggestion])
+def list_suggestions(
+    services: ServicesDep, agent: AgentDep, status: StatusParam | None = None, conversation_id: str | None = None
+) -> list[Suggestion]:
+    """建议回复列表（可按状态、会话筛选）。"""
+    return services.suggestions.list(status=status, conversation_id=conversation_id)
+
+
+@router.get("/api/agent/suggestions/{suggestion_id}", response_model=Suggestion)
+def get_suggestion(suggestion_id: str, services: ServicesDep, agent: AgentDep) -> Suggestion:
+    """一条建议回复：草稿、依据的事实、引用和合规标记。"""
+    return _found(services, suggestion_id)
+
+
+@router.post("/api/agent/suggestions/{suggestion_id}/accept", response_model=Suggestion)
+def accept_suggestion(suggestion_id: str, services: ServicesDep, agent: AgentDep) -> Suggestion:
+    """原样发送草稿。已被处理过则返回 409。"""
+    _found(services, suggestion_id)
+    decided = services.suggestions.accept(suggestion_id, agent.username)
+    _deliver(services, decided)
+    return decided
+
+
+@router.post("/api/agent/suggestions/{suggestion_id}/edit", response_model=Suggestion)
+def edit_suggestion(suggestion_id: str, body: EditIn, services: ServicesDep, agent: AgentDep) -> Suggestion:
+    """修改后发送。记录编辑距离。已被处理过则返回 409。"""
+    _found(services, suggestion_id)
+    decided = services.suggestions.edit(suggestion_id, agent.username, body.text)
+    _deliver(services, decided)
+    return decided
+
+
+@router.post("/api/agent/suggestions/{suggestion_id}/reject", response_model=Suggestion)
+def reject_suggestion(suggestion_id: str, body: RejectIn, services: ServicesDep, agent: AgentDep) -> Suggestion:
+    """驳回草稿并填写原因（不会发送给买家）。已被处理过则返回 409。"""
+    _found(services, suggestion_id)
+    decided = services.suggestions.reject(suggestion_id, agent.username, body.reason)
+    services.events.publish("suggestion.decided", decided.model_dump(mode="json"))
+    return decided

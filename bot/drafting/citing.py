@@ -1,0 +1,41 @@
+"""Which sources a reply rests on: those whose content the reply actually uses."""
+
+from __future__ import annotations
+
+from bot.drafting.facts import POLICY_CITATION, Facts
+from bot.turns import Source
+
+_POLICY_INTENTS = {"shipping_policy"}
+
+
+def cited(facts: Facts, text: str) -> list[Source]:
+    out: dict[str, Source] = {}
+
+    def add(source: Source) -> None:
+        out.setdefault(source.citation, source)
+
+    flat = text.replace(" ", "")
+    for answer in facts.answers:
+        whole = answer.answer.strip().replace(" ", "")[:12]
+        value = answer.answer.split("：", 1)[-1].strip().replace(" ", "")[:8]
+        if any(s and s in flat for s in (whole, value)):
+            add(answer.source)
+    for product in facts.products:
+        if product.title.replace(" ", "") in flat or (product is facts.products[0] and _names_skus(facts, flat)):
+            add(Source(id=f"product:{product.id}", citation=product.citation, title=product.title))
+    for reco in facts.recommendations:
+        if reco.title.replace(" ", "") in flat:
+            add(Source(id=f"product:{reco.product_id}", citation=reco.citation, title=reco.title))
+    for promo in facts.promotions:
+        if promo.title.replace(" ", "") in flat:
+            add(Source(id=f"promotion:{promo.id}", citation=promo.citation, title=promo.title))
+    if facts.intent in _POLICY_INTENTS:
+        add(Source(id="shop:policy", citation=POLICY_CITATION, title="店铺政策"))
+        for p in facts.passages:
+            add(Source(id=p["id"], citation=p["citation"], title=p.get("title", ""), score=p.get("score")))
+    return list(out.values())
+
+
+def _names_skus(facts: Facts, flat: str) -> bool:
+    """The reply talks about the focus product's SKUs or sizes without naming its title."""
+    return bool(facts.asked_skus or facts.alternatives or facts.size_advice or facts.quote)

@@ -1,0 +1,526 @@
+"""The structured facts a reply is drafted from: products, stock, sizes, exact prices and
+promotions from the pricing engine, matched answers and retrieved passages with citations.
+
+Both drafters get the same :class:`Facts`; the guards check every number of a draft against
+them. Nothing here is phrased for the buyer — that is the drafters' job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.drafting.matching import (
+    MIN_COVER,
+    attributes_asked,
+    core,
+    cover,
+    flat,
+    topic_of,
+)
+from bot.drafting.sizing import Measures, SizeAdvice, advise, parse_measures
+from bot.errors import TellCustomer
+from bot.guards.pii import mask_pii
+from bot.money import fmt
+from bot.pricing import BasketLine, price_basket
+from bot.shop.models import (
+    Buyer,
+    Coupon,
+    Discount,
+    FullReduction,
+    Gift,
+    NthDiscount,
+    Product,
+    Shop,
+    Sku,
+)
+from bot.turns import Source
+
+MAX_PRODUCTS = 3
+MAX_PASSAGES = 5
+MAX_RECOMMEND = 3
+_QTY = re.compile(r"([0-9]+|[一二两三四五六七八九十])\s*(件|个|条|双|顶|盒|罐|套|份|包)")
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+class PassageLike(Protocol):
+    id: str
+    type: str
+    text: str
+    title: str
+    citation: str
+    product_id: str | None
+
+
+class HitLike(Protocol):
+    passage: Any
+    score: float
+
+
+class Retriever(Protocol):
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        types: Sequence[str] | None = None,
+        product_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[Any]: ...
+
+
+class Linker(Protocol):
+    def link(self, text: str, *, focus_product: str | None = None) -> Sequence[Any]: ...
+
+
+# --- fact models ---------------------------------------------------------------------------
+
+
+class SkuFact(BaseModel):
+    sku_id: str
+    product_id: str
+    props: dict[str, str]
+    price: str
+    stock: int
+
+
+class ProductFact(BaseModel):
+    id: str
+    title: str
+    category: str
+    price: str
+    attributes: dict[str, str]
+    selling_points: list[str]
+    usage: str | None
+    care: str | None
+    size_chart: dict[str, Any] | None
+    faq: list[dict[str, str]]
+    no_reason_return: bool
+    in_stock: bool
+    stock_by_prop: dict[str, dict[str, int]]  # 颜色 -> {黑色: 38, 灰色: 0}
+    skus: list[SkuFact]
+    citation: str
+
+
+class AnswerFact(BaseModel):
+    """Shop data that answers the question: a FAQ, an attribute, care/usage text, a passage."""
+
+    kind: str  # faq | attribute | care | usage | selling_points | passage
+    question: str
+    answer: str
+    source: Source
+    cover: float
+
+
+class PromoFact(BaseModel):
+    id: str
+    type: str
+    title: str
+    detail: str
+    ends: str
+    how_to_get: str | None = None
+    applies_to: list[str] = Field(default_factory=list)  # focus product ids it covers
+    citation: str
+
+
+class RecoFact(BaseModel):
+    product_id: str
+    title: str
+    category: str
+    price: str
+    in_stock: bool
+    citation: str
+
+
+class Facts(BaseModel):
+    shop_name: str
+    persona_name: str
+    address_term: str
+    intent: str
+    question: str  # masked
+    buyer_tier: int
+    declined: bool
+    now: str
+    products: list[ProductFact] = Field(default_factory=list)
+    asked_props: dict[str, str] = Field(default_factory=dict)
+    asked_skus: list[SkuFact] = Field(default_factory=list)
+    alternatives: list[SkuFact] = Field(default_factory=list)  # in stock, same product
+    qty: int | None = None
+    measures: dict[str, str | None] = Field(default_factory=dict)
+    size_advice: SizeAdvice | None = None
+    quote: dict[str, Any] | None = None
+    quote_basis: str | None = None  # "asked" | "cheapest" — which SKU the quote priced
+    promotions: list[PromoFact] = Field(default_factory=list)
+    policy: dict[str, Any] = Field(default_factory=dict)
+    answers: list[AnswerFact] = Field(default_factory=list)
+    passages: list[dict[str, Any]] = Field(default_factory=list)
+    recommendations: list[RecoFact] = Field(default_factory=list)
+
+    def focus(self) -> ProductFact | None:
+        return self.products[0] if self.products else None
+
+    def citations(self) -> list[Source]:
+        """Every source the facts rest on, first seen first."""
+        seen: dict[str, Source] = {}
+        for a in self.answers:
+            seen.setdefault(a.source.citation, a.source)
+        for p in self.passages:
+            seen.setdefault(p["citation"], Source(id=p["id"], citation=p["citation"], title=p.get("title", ""), score=p.get("score")))
+        return list(seen.values())
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def product_citation(product: Product) -> str:
+    return f"products/{product.id}.yaml"
+
+
+def promotion_citation(promo_id: str) -> str:
+    return f"promotions.yaml#{promo_id}"
+
+
+POLICY_CITATION = "shop.yaml#policy"
+
+
+def parse_qty(text: str) -> int | None:
+    m = _QTY.search(text)
+    if not m:
+        return None
+    raw = m.group(1)
+    return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw)
+
+
+def _sku_fact(product: Product, sku: Sku) -> SkuFact:
+    return SkuFact(sku_id=sku.sku_id, product_id=product.id, props=dict(sku.props), price=fmt(sku.price), stock=sku.stock)
+
+
+def _product_fact(product: Product) -> ProductFact:
+    by_prop: dict[str, dict[str, int]] = {}
+    for sku in product.skus:
+        for key, value in sku.props.items():
+            slot = by_prop.setdefault(key, {})
+            slot[value] = slot.get(value, 0) + sku.stock
+    return ProductFact(
+        id=product.id,
+        title=product.title,
+        category=product.category,
+        price=fmt(product.price),
+        attributes=dict(product.attributes),
+        selling_points=list(product.selling_points),
+        usage=product.usage,
+        care=product.care,
+        size_chart=product.size_chart.model_dump() if product.size_chart else None,
+        faq=[{"q": qa.q, "a": qa.a} for qa in product.faq],
+        no_reason_return=product.no_reason_return,
+        in_stock=product.in_stock,
+        stock_by_prop=by_prop,
+        skus=[_sku_fact(product, s) for s in product.skus],
+        citation=product_citation(product),
+    )
+
+
+def _promo_detail(promo: Any) -> str:
+    if isinstance(promo, Discount):
+        return f"折扣{fmt(promo.rate * 10).rstrip('0').rstrip('.')}折"
+    if isinstance(promo, NthDiscount):
+        return f"同款第{promo.n}件{fmt(promo.rate * 10).rstrip('0').rstrip('.')}折"
+    if isinstance(promo, FullReduction):
+        return "，".join(f"满{fmt(t.threshold)}减{fmt(t.amount)}" for t in sorted(promo.tiers, key=lambda t: t.threshold))
+    if isinstance(promo, Coupon):
+        return f"满{fmt(promo.threshold)}减{fmt(promo.amount)}"
+    if isinstance(promo, Gift):
+        return f"满{fmt(promo.threshold)}送{promo.gift}"
+    return promo.title
+
+
+class FactsBuilder:
+    """Builds :class:`Facts` for one draft request from the shop, a retriever and a linker."""
+
+    def __init__(self, shop: Shop, retriever: Retriever, linker: Linker, *, passages: int = MAX_PASSAGES) -> None:
+        if passages <= 0:
+            raise ValueError("passages must be positive")
+        self.shop = shop
+        self.retriever = retriever
+        self.linker = linker
+        self.k = passages
+
+    # The request type lives in pipeline.py; only its fields are used here.
+    def build(self, req: Any) -> Facts:
+        shop = self.shop
+        question = mask_pii(req.question)
+        entities: dict[str, Any] = dict(req.entities or {})
+        buyer: Buyer = req.buyer
+        facts = Facts(
+            shop_name=shop.info.name,
+            persona_name=shop.info.persona.name,
+            address_term=shop.info.persona.address_term,
+            intent=req.intent,
+            question=question,
+            buyer_tier=buyer.vip_level,
+            declined=bool(req.declined),
+            now=req.now.isoformat(),
+            policy=self._policy(),
+        )
+        products, mention = self._products(question, entities, req.history)
+        facts.products = [_product_fact(p) for p in products]
+        focus = products[0] if products else None
+        self._skus(facts, focus, entities, mention, question)
+        facts.qty = entities.get("qty") or parse_qty(question)
+        measures = self._measures(entities, question)
+        if measures.height_cm is not None or measures.weight_kg is not None:
+            facts.measures = {
+                "height_cm": facts_str(measures.height_cm),
+                "weight_kg": facts_str(measures.weight_kg),
+            }
+        if focus is not None and focus.size_chart is not None:
+            facts.size_advice = advise(focus.id, focus.size_chart, measures)
+        facts.promotions = self._promotions(req.now, products)
+        if focus is not None:
+            self._quote(facts, focus, req.now, buyer)
+            facts.recommendations = self._recommend(focus, question)
+        hits = self._search(question, focus, req.now)
+        facts.passages = hits
+        facts.answers = self._answers(question, focus, hits)
+        return facts
+
+    # --- pieces --------------------------------------------------------------------------
+
+    def _policy(self) -> dict[str, Any]:
+        p = self.shop.info.policy
+        return {
+            "ship_within_hours": p.ship_within_hours,
+            "return_window_days": p.return_window_days,
+            "quality_window_days": p.quality_window_days,
+            "carriers": list(p.carriers),
+            "free_shipping_threshold": fmt(p.free_shipping_threshold) if p.free_shipping_threshold is not None else None,
+            "no_free_shipping_regions": list(p.no_free_shipping_regions),
+            "service_hours": self.shop.info.service_hours,
+            "citation": POLICY_CITATION,
+        }
+
+    def _products(self, question: str, entities: dict[str, Any], history: Sequence[tuple[str, str]]) -> tuple[list[Product], Any]:
+        shop = self.shop
+        ids: list[str] = [p for p in entities.get("product_ids") or [] if p in shop.products]
+        for sku_id in entities.get("sku_ids") or []:
+            found = shop.sku(sku_id)
+            if found and found[0].id not in ids:
+                ids.append(found[0].id)
+        focus = ids[0] if ids else self._focus_from_history(history)
+        mentions = list(self.linker.link(question, focus_product=focus))
+        mention = None
+        if mentions:
+            mention = next((m for m in mentions if not ids or m.product_id == ids[0]), None)
+            for m in mentions:
+                if m.product_id not in ids and (not ids or m.score >= 0.9):
+                    ids.append(m.product_id)
+        elif focus and focus not in ids:
+            ids.append(focus)
+        return [shop.products[i] for i in ids[:MAX_PRODUCTS]], mention
+
+    def _focus_from_history(self, history: Sequence[tuple[str, str]]) -> str | None:
+        for _role, text in reversed(list(history or [])):
+            mentions = self.linker.link(text)
+            if mentions:
+                return str(mentions[0].product_id)
+        return None
+
+    def _skus(self, facts: Facts, focus: Product | None, entities: dict[str, Any], mention: Any, question: str) -> None:
+        if focus is None:
+            return
+        props: dict[str, str] = dict(entities.get("props") or {})
+        sku_ids = [s for s in entities.get("sku_ids") or [] if focus.sku(s) is not None]
+        if mention is not None and mention.product_id == focus.id:
+            props = {**dict(mention.props), **props}
+            if not sku_ids and mention.props:
+                sku_ids = list(mention.sku_ids)
+        if props and not sku_ids:
+            sku_ids = [s.sku_id for s in focus.skus if all(s.props.get(k) == v for k, v in props.items())]
+        facts.asked_props = props
+        asked = [focus.sku(s) for s in sku_ids]
+        facts.asked_skus = [_sku_fact(focus, s) for s in asked if s is not None]
+        if facts.asked_skus and not any(s.stock > 0 for s in facts.asked_skus):
+            facts.alternatives = self._alternatives(focus, props)
+
+    @staticmethod
+    def _alternatives(product: Product, props: dict[str, str]) -> list[SkuFact]:
+        """In-stock SKUs of the same product a shop assistant would offer instead: the same
+        first-named property (colour) in the nearest other values (sizes), then the other
+        properties kept (same size, another colour)."""
+        keys = list(props)
+        index = {s.sku_id: i for i, s in enumerate(product.skus)}
+        asked = next((s for s in product.skus if all(s.props.get(k) == v for k, v in props.items())), None)
+        anchor = index[asked.sku_id] if asked else 0
+        in_stock = [s for s in product.skus if s.stock > 0]
+
+        def keeps(s: Sku, names: list[str]) -> bool:
+            return all(s.props.get(k) == props[k] for k in names)
+
+        if not keys:
+            return [_sku_fact(product, s) for s in in_stock[:4]]
+        first = sorted((s for s in in_stock if keeps(s, keys[:1])), key=lambda s: abs(index[s.sku_id] - anchor))
+        rest_keys = keys[1:]
+        second = sorted((s for s in in_stock if rest_keys and keeps(s, rest_keys) and s not in first), key=lambda s: -s.stock)
+        picked = first[:2] + second[:1]
+        others = [s for s in in_stock if s not in picked]
+        return [_sku_fact(product, s) for s in (picked + others)[:4]]
+
+    @staticmethod
+    def _measures(entities: dict[str, Any], question: str) -> Measures:
+        parsed = parse_measures(question)
+        from decimal import Decimal
+
+        h = entities.get("height_cm")
+        w = entities.get("weight_kg")
+        return Measures(
+            Decimal(str(h)) if h is not None else parsed.height_cm,
+            Decimal(str(w)) if w is not None else parsed.weight_kg,
+        )
+
+    def _promotions(self, now: datetime, products: list[Product]) -> list[PromoFact]:
+        out = []
+        for promo in self.shop.promotions_at(now):
+            out.append(
+                PromoFact(
+                    id=promo.id,
+                    type=promo.type,
+                    title=promo.title,
+                    detail=_promo_detail(promo),
+                    ends=promo.end.astimezone(self.shop.tz).strftime("%m月%d日").lstrip("0"),
+                    how_to_get=promo.how_to_get if isinstance(promo, Coupon) else None,
+                    applies_to=[p.id for p in products if promo.scope.covers(p)],
+                    citation=promotion_citation(promo.id),
+                )
+            )
+        return out
+
+    def _quote(self, facts: Facts, focus: Product, now: datetime, buyer: Buyer) -> None:
+        qty = facts.qty or 1
+        asked_in_stock = [s for s in facts.asked_skus if s.stock > 0]
+        if asked_in_stock or facts.asked_skus:
+            sku_id, basis = (asked_in_stock or facts.asked_skus)[0].sku_id, "asked"
+        else:
+            in_stock = [s for s in focus.skus if s.stock > 0] or focus.skus
+            sku_id, basis = min(in_stock, key=lambda s: s.price).sku_id, "cheapest"
+        try:
+            quote = price_basket(self.shop, [BasketLine(sku_id, qty)], now, buyer=buyer)
+        except TellCustomer:
+            return
+        facts.quote = quote.to_dict()
+        facts.quote_basis = basis
+
+    def _recommend(self, focus: Product, question: str) -> list[RecoFact]:
+        shop = self.shop
+        wanted = core(question)
+        related = [shop.products[r] for r in focus.related if r in shop.products and r != focus.id]
+
+        def kind_match(p: Product) -> int:
+            return sum(1 for ch in set(p.category) if ch in wanted)
+
+        # Products of the kind the buyer names ("裤子" → 牛仔裤) first; among related ones if
+        # any match, else across the shop.
+        matching = [p for p in related if kind_match(p)]
+        if not matching and any(kind_match(p) for p in shop.products.values() if p.id != focus.id):
+            matching = sorted(
+                (p for p in shop.products.values() if p.id != focus.id and kind_match(p)),
+                key=lambda p: (-kind_match(p), p.id),
+            )
+        pool = matching or related
+        pool = [p for p in pool if p.in_stock] + [p for p in pool if not p.in_stock]
+        return [
+            RecoFact(product_id=p.id, title=p.title, category=p.category, price=fmt(p.price), in_stock=p.in_stock, citation=product_citation(p))
+            for p in pool[:MAX_RECOMMEND]
+        ]
+
+    def _search(self, question: str, focus: Product | None, now: datetime) -> list[dict[str, Any]]:
+        # Ask for more than needed: other products' passages are dropped below.
+        hits = list(self.retriever.search(question, k=self.k * 3, now=now))
+        if focus is not None:
+            hits += list(self.retriever.search(question, k=3, product_id=focus.id, now=now))
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for hit in hits:
+            p = hit.passage
+            if p.id in seen:
+                continue
+            # Another product's passage never answers a question about the focus product.
+            if focus is not None and p.product_id and p.product_id != focus.id:
+                continue
+            seen.add(p.id)
+            out.append(
+                {"id": p.id, "type": p.type, "title": p.title, "citation": p.citation, "text": p.text,
+                 "product_id": p.product_id, "score": round(float(hit.score), 4)}
+            )
+        return out[: self.k]
+
+    def _answers(self, question: str, focus: Product | None, passages: list[dict[str, Any]]) -> list[AnswerFact]:
+        drop: tuple[str, ...] = ()
+        if focus is not None:
+            drop = (focus.category.lower(),)
+        q = core(question, drop=drop)
+        found: list[AnswerFact] = []
+        if focus is not None:
+            src = Source(id=f"product:{focus.id}", citation=product_citation(focus), title=focus.title)
+            for qa in focus.faq:
+                c = cover(q, qa.q)
+                if c >= MIN_COVER:
+                    found.append(AnswerFact(kind="faq", question=qa.q, answer=qa.a, source=src, cover=c))
+            for attr in attributes_asked(question, focus.attributes):
+                found.append(AnswerFact(kind="attribute", question=attr, answer=f"{attr}：{focus.attributes[attr]}", source=src, cover=1.0))
+            field = topic_of(question)
+            if field == "care" and focus.care:
+                found.append(AnswerFact(kind="care", question="洗护", answer=focus.care, source=src, cover=1.0))
+            if field == "usage" and focus.usage:
+                found.append(AnswerFact(kind="usage", question="穿搭/用法", answer=focus.usage, source=src, cover=1.0))
+            if field == "selling_points" and focus.selling_points:
+                found.append(AnswerFact(kind="selling_points", question="特点", answer="；".join(focus.selling_points), source=src, cover=1.0))
+        for p in passages:
+            c = max(cover(q, p["title"]), cover(q, p["text"][:200]))
+            answer = _relevant_sentences(q, _answer_part(p["title"], p["text"]))
+            if c < MIN_COVER or any(_same(answer, a.answer) for a in found):
+                continue
+            found.append(
+                AnswerFact(kind="passage", question=p["title"], answer=answer,
+                           source=Source(id=p["id"], citation=p["citation"], title=p["title"], score=p["score"]), cover=c)
+            )
+        found.sort(key=lambda a: -a.cover)
+        return found
+
+
+def _answer_part(title: str, text: str) -> str:
+    """A passage's text without a leading line that repeats its title or question."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    if len(lines) > 1:
+        head = flat(lines[0])
+        if head and (head in flat(title) or lines[0].endswith(("吗", "？", "?", "呢"))):
+            lines = lines[1:]
+    return "".join(lines)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?])")
+
+
+def _relevant_sentences(question_core: str, text: str) -> str:
+    """The sentences of a long passage that speak to the question (all when none does)."""
+    sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
+    if len(sentences) <= 2:
+        return text
+    keep = [x for x in sentences if cover(question_core, x) > 0]
+    return "".join(keep) if keep else text
+
+
+def _same(a: str, b: str) -> bool:
+    fa, fb = flat(a), flat(b)
+    return bool(fa) and bool(fb) and (fa in fb or fb in fa)
+
+
+def facts_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    from bot.drafting.sizing import plain
+
+    return plain(value)

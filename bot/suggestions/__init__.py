@@ -1,0 +1,1 @@
+"""Drafted replies waiting for (or decided by) a human agent."""

@@ -1,0 +1,216 @@
+"""Suggestions: a drafted reply stored with its facts, citations and guard flags, and what an
+agent decided about it. Deciding is atomic — ``UPDATE … WHERE status='pending'`` — so of two
+agents deciding the same suggestion the first wins and the second gets :class:`Conflict`."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import Engine, select, update
+
+from bot.clock import Clock
+from bot.errors import Conflict, NotFound, TellCustomer
+from bot.ids import IdProvider
+from bot.suggestions.sql import SuggestionRow, create_tables
+from bot.turns import Source
+
+if TYPE_CHECKING:
+    from bot.drafting.pipeline import Draft
+
+Status = Literal["pending", "accepted", "edited", "rejected", "auto_sent"]
+STATUSES: tuple[str, ...] = ("pending", "accepted", "edited", "rejected", "auto_sent")
+MAX_TEXT = 4000
+AUTO_AGENT = "bot"
+
+
+class Suggestion(BaseModel):
+    id: str
+    conversation_id: str
+    turn_id: str
+    intent: str
+    draft: str
+    citations: list[Source] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)
+    flag_details: list[str] = Field(default_factory=list)
+    drafter: str
+    fallback_reason: str | None = None
+    status: Status
+    final_text: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = None
+    edit_distance: int | None = None
+    created: datetime
+
+    @property
+    def sent_text(self) -> str | None:
+        """What the buyer received, if anything."""
+        return self.final_text if self.status in ("accepted", "edited", "auto_sent") else None
+
+
+def _model(row: SuggestionRow) -> Suggestion:
+    return Suggestion(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        turn_id=row.turn_id,
+        intent=row.intent,
+        draft=row.draft,
+        citations=[Source.model_validate(c) for c in row.citations or []],
+        facts=row.facts or {},
+        flags=list(row.flags or []),
+        flag_details=list(row.flag_details or []),
+        drafter=row.drafter,
+        fallback_reason=row.fallback_reason,
+        status=row.status,  # type: ignore[arg-type]
+        final_text=row.final_text,
+        decided_by=row.decided_by,
+        decided_at=datetime.fromisoformat(row.decided_at) if row.decided_at else None,
+        reject_reason=row.reject_reason,
+        edit_distance=row.edit_distance,
+        created=datetime.fromisoformat(row.created),
+    )
+
+
+class SuggestionService:
+    def __init__(self, engine: Engine, clock: Clock, ids: IdProvider) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids
+        create_tables(engine)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def create(self, conversation_id: str, turn_id: str, intent: str, draft: Draft, *, auto_sent: bool) -> Suggestion:
+        """Store a draft: ``pending`` for an agent, or ``auto_sent`` (the shop sends drafts
+        that passed every guard). A draft that failed a guard is never stored as sent."""
+        if auto_sent and not draft.passed:
+            raise ValueError("a draft that failed a guard cannot be sent automatically")
+        now = self.clock.now().isoformat()
+        row = SuggestionRow(
+            id=self.ids.new_id("sg"),
+            conversation_id=conversation_id,
+            turn_id=turn_id,
+            intent=intent,
+            draft=draft.text,
+            citations=[c.model_dump(mode="json") for c in draft.citations],
+            facts=draft.facts,
+            flags=list(draft.flags),
+            flag_details=list(getattr(draft, "flag_details", []) or []),
+            drafter=draft.drafter,
+            fallback_reason=draft.fallback_reason,
+            status="auto_sent" if auto_sent else "pending",
+            final_text=draft.text if auto_sent else None,
+            decided_by=AUTO_AGENT if auto_sent else None,
+            decided_at=now if auto_sent else None,
+            edit_distance=0 if auto_sent else None,
+            created=now,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(SuggestionRow.__table__.insert().values(**_columns(row)))
+        return self.get(row.id)  # type: ignore[return-value]
+
+    def accept(self, sid: str, agent: str) -> Suggestion:
+        current = self._pending(sid)
+        return self._decide(sid, status="accepted", final_text=current.draft, decided_by=agent, edit_distance=0)
+
+    def edit(self, sid: str, agent: str, text: str) -> Suggestion:
+        text = (text or "").strip()
+        if not text:
+            raise TellCustomer("修改后的回复不能为空")
+        if len(text) > MAX_TEXT:
+            raise TellCustomer(f"回复过长（上限{MAX_TEXT}字）")
+        current = self._pending(sid)
+        distance = Levenshtein.distance(current.draft, text)
+        status = "accepted" if distance == 0 else "edited"
+        return self._decide(sid, status=status, final_text=text, decided_by=agent, edit_distance=distance)
+
+    def reject(self, sid: str, agent: str, reason: str) -> Suggestion:
+        reason = (reason or "").strip()
+        if not reason:
+            raise TellCustomer("请填写驳回原因")
+        self._pending(sid)
+        return self._decide(sid, status="rejected", reject_reason=reason[:500], decided_by=agent)
+
+    def _pending(self, sid: str) -> Suggestion:
+        current = self.get(sid)
+        if current is None:
+            raise NotFound(f"没有找到建议回复 {sid}")
+        if current.status != "pending":
+            raise Conflict(f"建议回复 {sid} 已由 {current.decided_by} 处理（{current.status}）")
+        return current
+
+    def _decide(self, sid: str, **values: Any) -> Suggestion:
+        values["decided_at"] = self.clock.now().isoformat()
+        stmt = (
+            update(SuggestionRow)
+            .where(SuggestionRow.id == sid, SuggestionRow.status == "pending")
+            .values(**values)
+        )
+        with self.engine.begin() as conn:
+            changed = conn.execute(stmt).rowcount
+        if changed == 0:  # someone decided between our read and our write: the first wins
+            self._pending(sid)
+            raise Conflict(f"建议回复 {sid} 已被处理")
+        return self.get(sid)  # type: ignore[return-value]
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, suggestion_id: str) -> Suggestion | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(SuggestionRow.__table__).where(SuggestionRow.id == suggestion_id)).first()
+        return _from_mapping(row._mapping) if row else None
+
+    def list(self, *, status: str | None = None, conversation_id: str | None = None, limit: int = 200) -> list[Suggestion]:
+        if status is not None and status not in STATUSES:
+            raise TellCustomer(f"未知的状态：{status}")
+        stmt = select(SuggestionRow.__table__)
+        if status is not None:
+            stmt = stmt.where(SuggestionRow.status == status)
+        if conversation_id is not None:
+            stmt = stmt.where(SuggestionRow.conversation_id == conversation_id)
+        stmt = stmt.order_by(SuggestionRow.created, SuggestionRow.id).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [_from_mapping(r._mapping) for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """Per intent (and ``_all``): counts by status, acceptance rate (accepted unchanged /
+        decided by an agent), edit rate, rejection rate, mean edit distance of edits, and the
+        rejection reasons with counts."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(SuggestionRow.intent, SuggestionRow.status, SuggestionRow.edit_distance, SuggestionRow.reject_reason)
+            ).all()
+        groups: dict[str, list[Any]] = defaultdict(list)
+        for r in rows:
+            groups[r.intent].append(r)
+            groups["_all"].append(r)
+        out: dict[str, Any] = {}
+        for intent, items in sorted(groups.items()):
+            counts = Counter(r.status for r in items)
+            decided = counts["accepted"] + counts["edited"] + counts["rejected"]
+            edits = [r.edit_distance for r in items if r.status == "edited" and r.edit_distance is not None]
+            out[intent] = {
+                "total": len(items),
+                **{s: counts[s] for s in STATUSES},
+                "acceptance_rate": round(counts["accepted"] / decided, 4) if decided else None,
+                "edit_rate": round(counts["edited"] / decided, 4) if decided else None,
+                "rejection_rate": round(counts["rejected"] / decided, 4) if decided else None,
+                "mean_edit_distance": round(sum(edits) / len(edits), 2) if edits else None,
+                "rejection_reasons": dict(Counter(r.reject_reason for r in items if r.status == "rejected").most_common()),
+            }
+        return out
+
+
+def _columns(row: SuggestionRow) -> dict[str, Any]:
+    return {c.name: getattr(row, c.key) for c in SuggestionRow.__table__.columns}  # type: ignore[attr-defined]
+
+
+def _from_mapping(m: Any) -> Suggestion:
+    row = SuggestionRow(**dict(m))
+    return _model(row)

@@ -1,0 +1,43 @@
+"""The ``sugg_suggestions`` table on the shared ``Base``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Engine, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.db import Base
+
+
+class SuggestionRow(Base):
+    __tablename__ = "sugg_suggestions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    turn_id: Mapped[str] = mapped_column(String(64))
+    intent: Mapped[str] = mapped_column(String(64))
+    draft: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flag_details: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    drafter: Mapped[str] = mapped_column(String(16))
+    fallback_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ISO 8601 with offset
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edit_distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created: Mapped[str] = mapped_column(String(40))  # ISO 8601 with offset; sorts as text
+
+    __table_args__ = (
+        Index("sugg_by_status", "status", "created"),
+        Index("sugg_by_conversation", "conversation_id", "created"),
+    )
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the suggestion table alone (``bot.storage.db.create_all`` makes every table)."""
+    Base.metadata.create_all(engine, tables=[SuggestionRow.__table__])  # type: ignore[list-item]
