@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
-from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval
+from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval, routes_suggestions
 from bot.api.auth import TokenSigner
 from bot.api.errors import BodyLimit, install_error_handlers
 from bot.config import Settings
@@ -64,12 +64,7 @@ def create_app(
     app.include_router(routes_buyer.router)
     app.include_router(routes_agent.router)
     app.include_router(routes_admin.router)
-    try:
-        from bot.api import routes_suggestions
-    except ImportError:  # the suggestions routes ship with the drafting package
-        log.warning("suggestion routes unavailable")
-    else:
-        app.include_router(routes_suggestions.router)
+    app.include_router(routes_suggestions.router)
     if eval_mode or (services is not None and services.eval_mode):
         app.include_router(routes_eval.router)
 

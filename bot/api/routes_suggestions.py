@@ -41,7 +41,7 @@ def _found(services: Services, suggestion_id: str) -> Suggestion:
 def _deliver(services: Services, suggestion: Suggestion) -> None:
     """Send the decided text to the buyer's conversation and tell the consoles."""
     if suggestion.sent_text:
-        services.conversations.add_message(
+        message = services.conversations.add_message(
             suggestion.conversation_id,
             "bot",
             suggestion.sent_text,
@@ -49,6 +49,10 @@ def _deliver(services: Services, suggestion: Suggestion) -> None:
             services.ids.new_id("m"),
             author=suggestion.decided_by,
             turn_id=suggestion.turn_id,
+        )
+        services.events.publish(
+            "message",
+            {"conversation_id": message.conversation_id, "message": message.model_dump(mode="json")},
         )
     services.events.publish("suggestion.decided", suggestion.model_dump(mode="json"))
 

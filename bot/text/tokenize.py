@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,16 +17,37 @@ jieba.setLogLevel(logging.WARNING)
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
 _STOP = frozenset("的 了 吗 呢 吧 啊 呀 哦 么 嘛 是 我 你 亲 在 有 和 与 也 都 就 这 那 个 一 请 下 哈".split())
 
+_BASE_LOCK = threading.Lock()
+_BASE: dict[str | None, tuple[dict[str, int], int]] = {}
+
+
+def _base_dictionary(cache_dir: Path | None) -> tuple[dict[str, int], int]:
+    """jieba's main dictionary, loaded once per process (loading it takes about a second)."""
+    key = str(cache_dir) if cache_dir is not None else None
+    with _BASE_LOCK:
+        if key not in _BASE:
+            loader = jieba.Tokenizer()
+            if cache_dir is not None:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                loader.tmp_dir = str(cache_dir)
+            loader.initialize()
+            _BASE[key] = (loader.FREQ, loader.total)
+        return _BASE[key]
+
 
 class ShopTokenizer:
-    """A jieba tokenizer of its own (not the global one) that knows the shop's words."""
+    """A jieba tokenizer of its own (not the global one) that knows the shop's words.
+
+    Each instance copies jieba's main dictionary (a few milliseconds) instead of loading it,
+    so shop words added here never leak into another shop's tokenizer.
+    """
 
     def __init__(self, words: Iterable[str] = (), *, cache_dir: Path | None = None) -> None:
+        freq, total = _base_dictionary(cache_dir)
         self._jieba = jieba.Tokenizer()
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            self._jieba.tmp_dir = str(cache_dir)
-        self._jieba.initialize()
+        self._jieba.FREQ = dict(freq)
+        self._jieba.total = total
+        self._jieba.initialized = True
         self.words: set[str] = set()
         for word in words:
             self.add_word(word)
@@ -46,4 +68,15 @@ class ShopTokenizer:
         """Tokens useful for search: no punctuation, no stop words."""
         return [
             t for t in self.cut(text, normalized=normalized) if _WORDISH.search(t) and t not in _STOP
+        ]
+
+    def search_terms(self, text: str, *, normalized: bool = False) -> list[str]:
+        """Like :meth:`terms`, but long words also yield the dictionary words inside them
+        (不锈钢保温杯 → 不锈钢, 保温杯, 不锈钢保温杯), so a part matches the whole."""
+        if not normalized:
+            text = normalize(text)
+        return [
+            t
+            for t in self._jieba.cut_for_search(text, HMM=False)
+            if t.strip() and _WORDISH.search(t) and t not in _STOP
         ]
