@@ -1,0 +1,1 @@
+"""The deterministic after-sales flows: steps over the dialogue state (see ``dialogue``)."""

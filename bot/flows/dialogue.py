@@ -1,0 +1,250 @@
+"""The dialogue manager: route a buyer turn, run the flow step, apply its effects.
+
+``DialogueManager.handle(state, buyer_id, text)`` is the engine's one entry point. Replies of
+order flows come from ``prompts/flows``; sales, product and policy questions return
+``reply=None`` for the drafter, with the parsed entities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.clock import Clock
+from bot.errors import TellCustomer
+from bot.flows import views
+from bot.flows.act import act
+from bot.flows.address import address_flow
+from bot.flows.cancel import cancel_or_refund
+from bot.flows.common import not_selected, offer_human
+from bot.flows.exchange import exchange_flow
+from bot.flows.handoff import handoff, summary
+from bot.flows.lookups import logistics, order_status, refund_progress
+from bot.flows.returns import return_flow
+from bot.flows.selection import Selection
+from bot.flows.state import YES_NO_KINDS, DialogueState
+from bot.flows.step import (
+    AddRefund,
+    AddTicket,
+    CancelOrder,
+    FlowContext,
+    Step,
+    UpdateAddress,
+)
+from bot.flows.templates import FlowTemplates
+from bot.ids import IdProvider
+from bot.orders.backend import OrderBackend, Ticket
+from bot.router.intents import DRAFTER_INTENTS
+from bot.router.router import ParsedTurn, Router
+from bot.shop.models import Order, Shop
+from bot.turns import Card
+
+CONTINUING = frozenset({"choose_order", "address_given", "exchange_target"})
+MISSES_TO_HANDOFF = 2
+
+
+class FlowOutcome(BaseModel):
+    reply: str | None  # None: the engine asks the drafter
+    intent: str
+    fine_intent: str | None = None
+    action: str | None = None
+    handoff: bool = False
+    handoff_summary: str | None = None
+    cards: list[Card] = Field(default_factory=list)
+    quick_replies: list[str] = Field(default_factory=list)
+    state: dict[str, Any]
+    entities: dict[str, Any] = Field(default_factory=dict)
+    explanation: str | None = None  # why the router chose the intent
+
+
+class DialogueManager:
+    def __init__(
+        self,
+        shop: Shop,
+        orders: OrderBackend,
+        router: Router,
+        clock: Clock,
+        ids: IdProvider,
+        *,
+        templates: FlowTemplates | None = None,
+    ) -> None:
+        for name, value in (("shop", shop), ("orders", orders), ("router", router), ("clock", clock), ("ids", ids)):
+            if value is None:
+                raise ValueError(f"DialogueManager needs {name}")
+        self.shop = shop
+        self.orders = orders
+        self.router = router
+        self.clock = clock
+        self.ids = ids
+        self.templates = templates or FlowTemplates(shop)
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def handle(self, state: dict[str, Any], buyer_id: str, text: str) -> FlowOutcome:
+        st = DialogueState.load(state)
+        turn = self.router.route(text or "", st.dump())
+        ctx = self._context(buyer_id, turn)
+        step = self._dispatch(ctx, st, turn)
+        step = self._apply(ctx, step)
+        topic = st.pending.summary if st.pending else None
+        return self._outcome(ctx, turn, step, topic)
+
+    def _context(self, buyer_id: str, turn: ParsedTurn) -> FlowContext:
+        orders = self.orders.orders_of(buyer_id)
+        tickets: dict[str, list[Ticket]] = {}
+        if turn.intent == "logistics":
+            for o in orders:
+                if o.status == "WAIT_SELLER_SEND_GOODS":
+                    tickets[o.tid] = self.orders.tickets(o.tid)
+        return FlowContext(
+            shop=self.shop, buyer_id=buyer_id, buyer=self.orders.buyer(buyer_id), orders=orders,
+            tickets=tickets, now=self.clock.now(), ids=self.ids, t=self.templates,
+            linker=self.router.linker,
+        )
+
+    # -- routing a parsed turn to a flow step ---------------------------------------------------
+
+    def _dispatch(self, ctx: FlowContext, st: DialogueState, turn: ParsedTurn) -> Step:
+        pending = st.pending
+        if pending and turn.intent not in ("confirm", "deny") and turn.fine_intent not in CONTINUING:
+            st = st.model_copy(update={"pending": None})  # a different topic cancels the question
+        if turn.fine_intent == "choose_order" and pending is not None:
+            turn = self._resume_choice(turn, pending.reason, pending.reason_kind, pending.address)
+        intent = turn.intent
+        if turn.slots.product_ids:
+            st = st.model_copy(update={"focus_product": turn.slots.product_ids[0]})
+        if intent != "other":
+            st = st.model_copy(update={"misses": 0, "last_intent": intent if intent not in ("confirm", "deny") else st.last_intent})
+        t = ctx.t
+        if intent == "confirm":
+            return self._confirm(ctx, st, turn)
+        if intent == "deny":
+            if pending is not None:
+                return Step(t.render("deny_pending"), "deny", st.model_copy(update={"pending": None}), "deny")
+            return Step(t.render("deny_nothing"), "deny", st, "deny")
+        if intent == "greeting":
+            return Step(t.render("greeting"), intent, st, "greeting")
+        if intent == "chitchat":
+            return self._chitchat(ctx, st, turn)
+        if intent == "human_agent":
+            return handoff(ctx, st, turn, "asked")
+        if intent == "complaint":
+            if turn.slots.threat or turn.slots.anger >= 2:
+                return handoff(ctx, st, turn, "upset")
+            step = Step(t.render("complaint_soft"), intent, st, turn.fine_intent)
+            return offer_human(ctx, step, st.focus_tid, "买家不满：" + turn.text.strip()[:80])
+        if intent == "order_status":
+            return order_status(ctx, st, turn)
+        if intent == "logistics":
+            return logistics(ctx, st, turn)
+        if intent == "refund" and turn.fine_intent == "refund_progress":
+            return refund_progress(ctx, st, turn)
+        if intent in ("cancel_order", "refund"):
+            return cancel_or_refund(ctx, st, turn, intent)
+        if intent == "modify_address":
+            return address_flow(ctx, st, turn)
+        if intent == "return":
+            return return_flow(ctx, st, turn)
+        if intent == "exchange":
+            return exchange_flow(ctx, st, turn)
+        if intent in DRAFTER_INTENTS:
+            return Step(None, intent, st, turn.fine_intent)
+        return self._not_understood(ctx, st, turn)
+
+    @staticmethod
+    def _resume_choice(turn: ParsedTurn, reason: str | None, kind: str | None, address: dict[str, str] | None) -> ParsedTurn:
+        """The answer to 'which order?' carries on the request the buyer made before it."""
+        slots = turn.slots.model_copy()
+        if reason and not slots.reason:
+            slots.reason, slots.reason_kind = reason, kind
+        if address and slots.address is None:
+            from bot.router.address import NewAddress
+
+            slots.address = NewAddress.model_validate(address)
+        return turn.model_copy(update={"slots": slots})
+
+    def _confirm(self, ctx: FlowContext, st: DialogueState, turn: ParsedTurn) -> Step:
+        p = st.pending
+        if p is None:
+            return Step(ctx.t.render("confirm_nothing"), "confirm", st, "confirm")
+        if p.kind == "handoff_offer":
+            return handoff(ctx, st.model_copy(update={"focus_tid": p.tid or st.focus_tid}), turn, "accepted", intent="confirm")
+        if p.kind == "choose_order":
+            sel = Selection(candidates=[o for o in ctx.orders if o.tid in p.options])
+            step = not_selected(ctx, st, turn, sel, p.intent, p.fine or p.intent)
+            step.intent = "confirm"
+            return step
+        if p.kind not in YES_NO_KINDS:
+            # An open question (which address, which size) answered with a bare yes: ask again.
+            return Step(ctx.t.render("confirm_nothing"), "confirm", st, "confirm")
+        return act(ctx, st, turn, p)
+
+    def _chitchat(self, ctx: FlowContext, st: DialogueState, turn: ParsedTurn) -> Step:
+        lex = self.router.lex
+        if any(w in turn.norm for w in lex.thanks_words):
+            return Step(ctx.t.render("thanks"), "chitchat", st, "thanks")
+        if any(w in turn.norm for w in lex.bye_words):
+            return Step(ctx.t.render("goodbye"), "chitchat", st, "goodbye")
+        return Step(ctx.t.render("chitchat"), "chitchat", st, "chitchat")
+
+    def _not_understood(self, ctx: FlowContext, st: DialogueState, turn: ParsedTurn) -> Step:
+        misses = st.misses + 1
+        st = st.model_copy(update={"misses": misses})
+        if misses >= MISSES_TO_HANDOFF:
+            return handoff(ctx, st, turn, "confused", intent="other")
+        if turn.fine_intent == "empty":
+            return Step(ctx.t.render("empty"), "other", st, "empty")
+        if turn.fine_intent == "unsure":
+            return Step(ctx.t.render("not_understood"), "other", st, "unsure")
+        return Step(None, "other", st, turn.fine_intent)  # a question the drafter may answer
+
+    # -- effects --------------------------------------------------------------------------------
+
+    def _apply(self, ctx: FlowContext, step: Step) -> Step:
+        try:
+            for effect in step.effects:
+                if isinstance(effect, CancelOrder):
+                    order = self.orders.cancel_order(effect.tid, key=effect.key)
+                    step.cards.append(views.order_card(ctx.shop, order))
+                elif isinstance(effect, AddRefund):
+                    order = self.orders.add_refund(effect.tid, effect.refund, close_order=effect.close_order, key=effect.key)
+                    step.cards.append(self._refund_card(order, effect.refund.id))
+                elif isinstance(effect, UpdateAddress):
+                    order = self.orders.update_address(effect.tid, effect.address, key=effect.key)
+                    step.cards.append(views.order_card(ctx.shop, order))
+                elif isinstance(effect, AddTicket):
+                    self.orders.add_ticket(effect.ticket, key=effect.key)
+        except TellCustomer as exc:
+            step.reply = ctx.t.render("action_failed", why=str(exc))
+            step.action = None
+            step.cards = []
+            step.state = step.state.model_copy(update={"pending": None})
+        return step
+
+    def _refund_card(self, order: Order, refund_id: str) -> Card:
+        refund = next((r for r in order.refunds if r.id == refund_id), order.refunds[-1])
+        return views.refund_card(self.shop, order, refund)
+
+    def _outcome(self, ctx: FlowContext, turn: ParsedTurn, step: Step, topic: str | None) -> FlowOutcome:
+        s = turn.slots
+        entities: dict[str, Any] = {
+            "product_ids": s.product_ids, "sku_ids": s.sku_ids, "props": s.props, "qty": s.qty,
+            "height_cm": s.height_cm, "weight_kg": s.weight_kg, "tid": s.tids[0] if s.tids else None,
+        }
+        handoff_summary = None
+        if step.handoff:
+            handoff_summary = summary(ctx, step.state, turn, step.handoff_reason or "asked", topic)
+        return FlowOutcome(
+            reply=step.reply,
+            intent=step.intent,
+            fine_intent=step.fine_intent,
+            action=step.action,
+            handoff=step.handoff,
+            handoff_summary=handoff_summary,
+            cards=step.cards,
+            quick_replies=step.quick_replies,
+            state=step.state.dump(),
+            entities=entities,
+            explanation=turn.explanation,
+        )

@@ -1,0 +1,102 @@
+"""The router's word lists and patterns, read from the data files in ``bot/router/data``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.errors import ConfigError
+from bot.router.intents import CANONICAL_INTENTS
+from bot.text.normalize import normalize
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    intent: str
+    fine: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    confirm_exact: frozenset[str]
+    deny_exact: frozenset[str]
+    filler_chars: str
+    threat_words: tuple[str, ...]
+    anger_strong: tuple[str, ...]
+    anger_weak: tuple[str, ...]
+    quality_words: tuple[str, ...]
+    no_reason_words: tuple[str, ...]
+    status_hints: dict[str, tuple[str, ...]]
+    pronouns: tuple[str, ...]
+    ordinals: dict[str, int]
+    numerals: dict[str, int]
+    quantity_units: tuple[str, ...]
+    thanks_words: tuple[str, ...]
+    bye_words: tuple[str, ...]
+    provinces: tuple[tuple[str, str], ...]  # (short, full), longest first
+    rules: tuple[Rule, ...]
+
+    def bare(self, norm: str) -> str:
+        """``norm`` without punctuation, particles and symbols: what a bare yes/no looks like."""
+        kept = [ch for ch in norm if ch not in self.filler_chars and (ch.isalnum() or ch == " ")]
+        return "".join(kept).strip()
+
+
+def _words(values: list[object]) -> tuple[str, ...]:
+    return tuple(normalize(str(v)) for v in values if str(v).strip())
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    """Read ``lexicon.yaml``, ``rules.yaml`` and ``provinces.tsv``; bad data raises ConfigError."""
+    try:
+        raw = yaml.safe_load((data_dir / "lexicon.yaml").read_text(encoding="utf-8"))
+        raw_rules = yaml.safe_load((data_dir / "rules.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"router data unreadable: {exc}") from exc
+    rules = []
+    for i, r in enumerate(raw_rules or []):
+        if r.get("intent") not in CANONICAL_INTENTS:
+            raise ConfigError(f"rules.yaml[{i}]: intent {r.get('intent')!r} is not canonical")
+        try:
+            pattern = re.compile(str(r["pattern"]))
+        except (KeyError, re.error) as exc:
+            raise ConfigError(f"rules.yaml[{i}] ({r.get('name')}): bad pattern: {exc}") from exc
+        rules.append(Rule(str(r["name"]), r["intent"], str(r.get("fine") or r["intent"]), pattern))
+    provinces = []
+    for line in (data_dir / "provinces.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            short, _, full = line.partition("\t")
+            provinces.append((short.strip(), full.strip()))
+    provinces.sort(key=lambda p: -len(p[0]))
+    bare = lambda key: frozenset(
+        "".join(ch for ch in normalize(str(w)) if ch not in str(raw["filler_chars"])).strip()
+        for w in raw[key]
+    )
+    return Lexicon(
+        confirm_exact=bare("confirm_exact"),
+        deny_exact=bare("deny_exact"),
+        filler_chars=str(raw["filler_chars"]),
+        threat_words=_words(raw["threat_words"]),
+        anger_strong=_words(raw["anger_strong"]),
+        anger_weak=_words(raw["anger_weak"]),
+        quality_words=_words(raw["quality_words"]),
+        no_reason_words=_words(raw["no_reason_words"]),
+        status_hints={k: _words(v) for k, v in raw["status_hints"].items()},
+        pronouns=_words(raw["pronouns"]),
+        ordinals={normalize(k): int(v) for k, v in raw["ordinals"].items()},
+        numerals={k: int(v) for k, v in raw["numerals"].items()},
+        quantity_units=_words(raw["quantity_units"]),
+        thanks_words=_words(raw.get("thanks_words", [])),
+        bye_words=_words(raw.get("bye_words", [])),
+        provinces=tuple(provinces),
+        rules=tuple(rules),
+    )

@@ -1,0 +1,199 @@
+"""The deterministic intent router: normalise, read slots, apply context and patterns, then
+the trained classifier; an LLM may be consulted only when the classifier is unsure.
+
+Every decision carries an ``explanation`` naming the rule, word list or model score behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.router.classifier import IntentClassifier, train_default
+from bot.router.intents import CANONICAL_INTENTS
+from bot.router.lexicon import Lexicon, load_lexicon
+from bot.router.slots import Slots, extract_slots
+from bot.shop.models import Shop
+from bot.text.normalize import normalize
+from bot.text.tokenize import ShopTokenizer
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 500  # longer messages are routed on their first part; the flows see all of it
+LLM_BELOW = 0.35  # ask a configured LLM only under this classifier confidence
+UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not understood
+
+
+class ProductLinker(Protocol):
+    """What the router needs of ``bot.retrieval.linker.EntityLinker``."""
+
+    def link(self, text: str, *, focus_product: str | None = None) -> list[Any]: ...
+
+    def props_in(self, text: str, product_id: str) -> dict[str, str]: ...
+
+
+class ParsedTurn(BaseModel):
+    text: str
+    norm: str
+    intent: str
+    fine_intent: str
+    confidence: float
+    source: str  # empty | context | lexicon | guard | rule | classifier | llm
+    explanation: str
+    slots: Slots = Field(default_factory=Slots)
+
+    @property
+    def understood(self) -> bool:
+        return self.intent != "other"
+
+
+def _tid_only(norm: str, slots: Slots) -> bool:
+    rest = norm
+    for tid in slots.tids:
+        rest = rest.replace(tid, "")
+    for word in ("订单号", "订单", "单号", "tid", "查", "一下", "是", "我的", "帮我", ":", " "):
+        rest = rest.replace(word, "")
+    return bool(slots.tids) and len(rest) <= 2
+
+
+class Router:
+    def __init__(
+        self,
+        shop: Shop,
+        linker: ProductLinker | None,
+        classifier: IntentClassifier | None = None,
+        llm_fallback: Callable[[str], str | None] | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        if classifier is not None and not classifier.fitted:
+            raise ValueError("Router needs a fitted IntentClassifier")
+        self.shop = shop
+        self.linker = linker
+        self.classifier = classifier
+        self.llm_fallback = llm_fallback
+        self.lex = lexicon or load_lexicon()
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _products(self, text: str, slots: Slots, focus_product: str | None) -> None:
+        if self.linker is None:
+            return
+        try:
+            mentions = self.linker.link(text, focus_product=focus_product)
+        except Exception:  # a linker fault must not cost the buyer an answer
+            log.exception("entity linker failed")
+            return
+        for m in mentions:
+            if not getattr(m, "span", ""):
+                continue  # only the product in focus, not named by this turn
+            pid = getattr(m, "product_id", None)
+            if pid and pid not in slots.product_ids:
+                slots.product_ids.append(pid)
+            for sku in getattr(m, "sku_ids", None) or []:
+                if sku not in slots.sku_ids:
+                    slots.sku_ids.append(sku)
+            for k, v in (getattr(m, "props", None) or {}).items():
+                slots.props.setdefault(k, v)
+
+    # -- routing ----------------------------------------------------------------------------
+
+    def route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
+        """One canonical intent (plus a finer one), confidence, slots and why."""
+        text = text if isinstance(text, str) else str(text or "")
+        norm = normalize(text[: MAX_CHARS * 4])
+        bare = self.lex.bare(norm)
+        if not bare:
+            return ParsedTurn(
+                text=text, norm=norm, intent="other", fine_intent="empty", confidence=1.0,
+                source="empty", explanation="no words (empty, punctuation or emoji only)",
+            )
+        slots = extract_slots(norm[: MAX_CHARS * 2], self.lex)
+        self._products(text[:MAX_CHARS], slots, state.get("focus_product"))
+
+        def done(intent: str, fine: str, conf: float, source: str, why: str) -> ParsedTurn:
+            return ParsedTurn(
+                text=text, norm=norm, intent=intent, fine_intent=fine, confidence=conf,
+                source=source, explanation=why, slots=slots,
+            )
+
+        pending = state.get("pending") or {}
+        kind = pending.get("kind")
+        # A bare yes/no answers the pending question (and is confirm/deny anyway).
+        if bare in self.lex.confirm_exact:
+            return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"bare yes {bare!r}")
+        if bare in self.lex.deny_exact:
+            return done("deny", "deny", 1.0, "context" if kind else "lexicon", f"bare no {bare!r}")
+        if kind == "choose_order" and bare.isdigit() and 1 <= int(bare) <= len(pending.get("options") or []):
+            slots.ordinal = int(bare)
+        if kind == "choose_order" and (slots.tids or slots.ordinal):
+            return done(pending["intent"], "choose_order", 1.0, "context", "answers which order")
+        if kind == "ask_address" and slots.address and (slots.address.region or slots.address.detail):
+            return done("modify_address", "address_given", 1.0, "context", "answers the address question")
+        if kind == "ask_exchange_sku" and (slots.props or slots.sku_ids) and not slots.threat:
+            return done("exchange", "exchange_target", 1.0, "context", "answers which SKU to exchange for")
+        if slots.threat:
+            return done("complaint", "threat", 1.0, "guard", "threat words (差评/投诉…)")
+        if slots.anger >= 2:
+            return done("complaint", "anger", 1.0, "guard", "strong anger words")
+        short = norm[:MAX_CHARS]
+        for rule in self.lex.rules:
+            if rule.pattern.search(short):
+                return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
+        if _tid_only(norm, slots):
+            return done("order_status", "tid_only", 0.95, "rule", "a bare order id")
+        if self.classifier is None:
+            return done("other", "unsure", 0.0, "classifier", "no classifier")
+        pred = self.classifier.predict(short)
+        intent, conf, source = pred.intent, pred.confidence, "classifier"
+        why = f"classifier {pred.intent} p={pred.confidence:.2f} (next {pred.runner_up})"
+        if conf < LLM_BELOW and self.llm_fallback is not None:
+            answer = self._ask_llm(text[:MAX_CHARS])
+            if answer is not None:
+                return done(answer, answer, 0.5, "llm", f"{why}; llm said {answer}")
+        if conf < UNSURE_BELOW:
+            return done("other", "unsure", conf, source, f"{why}; below {UNSURE_BELOW}")
+        return done(intent, intent, conf, source, why)
+
+    def _ask_llm(self, text: str) -> str | None:
+        try:
+            raw = self.llm_fallback(text) if self.llm_fallback else None
+        except Exception:  # the LLM is optional: any failure leaves the classifier's answer
+            log.warning("llm intent fallback failed", exc_info=True)
+            return None
+        answer = (raw or "").strip().strip("\"'`。.").lower()
+        return answer if answer in CANONICAL_INTENTS else None
+
+
+def shop_words(shop: Shop) -> list[str]:
+    """Words jieba should keep whole: titles' parts, categories, property values."""
+    words: set[str] = set()
+    for p in shop.products.values():
+        words.add(p.category)
+        for sku in p.skus:
+            words.update(v for v in sku.props.values() if len(v) >= 2)
+    return sorted(words)
+
+
+def build_router(
+    shop: Shop,
+    *,
+    cache_dir: Path | None = None,
+    linker: ProductLinker | None = None,
+    llm_fallback: Callable[[str], str | None] | None = None,
+) -> Router:
+    """Train the classifier from the data files (about a second) and build the router.
+
+    ``linker`` defaults to the retrieval layer's ``EntityLinker`` for the shop.
+    """
+    tokenizer = ShopTokenizer(shop_words(shop), cache_dir=cache_dir)
+    classifier = train_default(lambda s: tokenizer.cut(s, normalized=True))
+    if linker is None:
+        from bot.retrieval.linker import EntityLinker
+
+        linker = EntityLinker(shop)
+    return Router(shop, linker, classifier, llm_fallback)

@@ -1,0 +1,161 @@
+"""The dialogue manager on the spec's mini tea shop and a real SQLite order backend:
+any shop in the format works, every change needs a yes, a yes acts once, state survives."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.flows.dialogue import DialogueManager, FlowOutcome
+from bot.ids import SequentialIds
+from bot.orders.sql import SqlOrderBackend
+from bot.router.router import Router, build_router
+from bot.shop import Shop, load_shop
+from bot.storage.db import create_all, make_engine
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini_shop"
+NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
+
+
+@pytest.fixture(scope="module")
+def shop() -> Shop:
+    return load_shop(MINI)
+
+
+@pytest.fixture(scope="module")
+def router(shop: Shop) -> Router:
+    return build_router(shop)
+
+
+@pytest.fixture
+def backend(shop: Shop, tmp_path: Path) -> SqlOrderBackend:
+    engine = make_engine(f"sqlite:///{tmp_path / 'orders.db'}")
+    create_all(engine)
+    b = SqlOrderBackend(engine, shop)
+    b.ensure_seeded()
+    return b
+
+
+def manager(shop: Shop, backend: SqlOrderBackend, router: Router, at: datetime = NOW) -> DialogueManager:
+    return DialogueManager(shop, backend, router, FrozenClock(at), SequentialIds())
+
+
+def talk(dm: DialogueManager, buyer: str, *texts: str, state: dict | None = None) -> list[FlowOutcome]:
+    outs, state = [], dict(state or {})
+    for text in texts:
+        out = dm.handle(state, buyer, text)
+        state = out.state
+        outs.append(out)
+    return outs
+
+
+def test_cancel_unpaid_order_needs_a_summary_then_a_yes(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    (ask,) = talk(dm, "b01", "还没付款的那个订单不要了")
+    assert ask.action is None and "7003" in ask.reply and "98.00" in ask.reply
+    assert ask.quick_replies == ["确认", "不用了"]
+    assert backend.order("7003").status == "WAIT_BUYER_PAY"  # nothing before the yes
+    yes = dm.handle(ask.state, "b01", "确认")
+    assert yes.action == "order.cancel"
+    assert backend.order("7003").status == "TRADE_CLOSED"
+
+
+def test_a_no_or_another_topic_changes_nothing(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    talk(dm, "b01", "取消7003", "不用了", "确认")
+    talk(dm, "b01", "取消7003", "龙井是今年的新茶吗", "确认")
+    assert backend.order("7003").status == "WAIT_BUYER_PAY"
+
+
+def test_a_retried_yes_on_the_same_state_acts_once(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    (ask,) = talk(dm, "b01", "7001不要了 退款")
+    first = dm.handle(ask.state, "b01", "确认")
+    again = dm.handle(ask.state, "b01", "确认")  # e.g. the engine retried after a crash
+    assert first.action == again.action == "refund.create"
+    refunds = backend.order("7001").refunds
+    assert len(refunds) == 1
+    assert (refunds[0].type, refunds[0].status, str(refunds[0].amount)) == ("REFUND_ONLY", "SUCCESS", "142.80")
+    assert backend.order("7001").status == "TRADE_CLOSED"
+
+
+def test_dialogue_state_survives_a_restart(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    (ask,) = talk(manager(shop, backend, router), "b01", "7002的保温杯不想要了 退货")
+    stored = json.loads(json.dumps(ask.state))
+    yes = manager(shop, backend, build_router(shop)).handle(stored, "b01", "好的")
+    assert yes.action == "return.create"
+    assert backend.order("7002").refunds[0].type == "RETURN_REFUND"
+
+
+def test_another_buyers_order_looks_exactly_like_an_unknown_one(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    (other,) = talk(dm, "b02", "查一下订单7001")
+    (unknown,) = talk(dm, "b02", "查一下订单7999")
+    assert other.reply.replace("7001", "X") == unknown.reply.replace("7999", "X")
+    assert "142.80" not in other.reply
+    talk(dm, "b02", "取消订单7003", "确认")
+    assert backend.order("7003").status == "WAIT_BUYER_PAY"
+
+
+def test_overdue_shipment_apologises_and_opens_one_urge_ticket(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    first, second = talk(manager(shop, backend, router), "b01", "7001怎么还不发货", "7001催一下")
+    assert first.action == "ticket.create" and "抱歉" in first.reply and "11月20日 20:02" in first.reply
+    assert second.action == "logistics.query"
+    tickets = backend.tickets("7001")
+    assert [t.kind for t in tickets] == ["urge_shipping"]
+    assert backend.order("7001").status == "WAIT_SELLER_SEND_GOODS"
+
+
+def test_exchange_targets_an_in_stock_sku_of_the_same_product(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    product = shop.products["W202"]
+    current = "W202-GR"
+    target = next(s for s in product.skus if s.sku_id != current and s.stock > 0)
+    value = next(v for k, v in target.props.items() if product.sku(current).props.get(k) != v)
+    ask, yes = talk(manager(shop, backend, router), "b01", f"7002换成{value}", "确认")
+    assert yes.action == "exchange.create", ask.reply
+    assert backend.order("7002").refunds[0].exchange_sku == target.sku_id
+
+
+def test_handoff_outside_service_hours_says_when_someone_answers(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    late = manager(shop, backend, router, datetime.fromisoformat("2026-11-21T23:10:00+08:00"))
+    (out,) = talk(late, "b01", "转人工")
+    assert out.handoff and out.action == "handoff"
+    assert "明天 09:00" in out.reply
+    assert "b01" in (out.handoff_summary or "")
+
+
+def test_two_turns_not_understood_hand_over(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    first, second = talk(manager(shop, backend, router), "b01", "😂", "🙃")
+    assert not first.handoff and first.reply
+    assert second.handoff and second.intent == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "🤔🤔", "啊" * 5000, "hello I want 退货 for order 7002 please", "订单99999999退款",
+     "地址改成火星", "7002换成紫色", "\x00\n\t", "<script>alert(1)</script>"],
+)
+def test_bad_input_gets_a_reply_and_changes_nothing(shop: Shop, backend: SqlOrderBackend, router: Router, text: str) -> None:
+    before = backend.export().model_dump()
+    out = manager(shop, backend, router).handle({}, "b01", text)
+    assert out.intent
+    assert out.action in (None, "order.query", "logistics.query")
+    assert backend.export().model_dump() == before
+
+
+def test_a_missing_template_variable_is_an_error_naming_it(shop: Shop, tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+    from bot.flows.templates import FlowTemplates
+
+    (tmp_path / "t.yaml").write_text('hi: {variables: [term, tid], text: "{term} {tid}"}\n', encoding="utf-8")
+    templates = FlowTemplates(shop, tmp_path)
+    assert templates.render("hi", tid="7001") == "亲 7001"
+    with pytest.raises(ConfigError, match="tid"):
+        templates.render("hi")
+    (tmp_path / "t.yaml").write_text('bad: {variables: [term], text: "{term} {amount}"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="amount"):
+        FlowTemplates(shop, tmp_path)

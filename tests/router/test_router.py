@@ -1,0 +1,106 @@
+"""The intent router: normalisation, context, guards, slots and the optional LLM fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.router.router import Router, build_router
+from bot.shop import load_shop
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini_shop"
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return build_router(load_shop(MINI))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我要退宽", "refund"),  # misspelled
+        ("訂單幫我取消", "cancel_order"),  # traditional
+        ("我的快第到哪了", "logistics"),
+        ("７００１的地址写错了", "modify_address"),  # full-width digits
+        ("转人工", "human_agent"),
+        ("能开发票吗", "invoice"),
+        ("我身高170体重120斤穿什么码", "size_advice"),
+        ("再不处理我就给差评", "complaint"),
+        ("7002换个颜色", "exchange"),
+        ("七天无理由退货", "return"),
+    ],
+)
+def test_colloquial_and_traditional_turns_route_to_their_intent(router: Router, text: str, intent: str) -> None:
+    assert router.route(text, {}).intent == intent
+
+
+def test_bare_yes_and_no_answer_the_pending_question(router: Router) -> None:
+    pending = {"pending": {"id": "act1", "kind": "refund", "intent": "refund"}}
+    assert router.route("好的", pending).intent == "confirm"
+    assert router.route("嗯嗯！", pending).intent == "confirm"
+    assert router.route("算了", pending).intent == "deny"
+    assert router.route("算了", pending).source == "context"
+
+
+def test_an_order_id_answers_which_order(router: Router) -> None:
+    pending = {"pending": {"id": "q1", "kind": "choose_order", "intent": "return", "options": ["7001", "7002"]}}
+    turn = router.route("第二个", pending)
+    assert (turn.intent, turn.fine_intent, turn.slots.ordinal) == ("return", "choose_order", 2)
+    assert router.route("2", pending).slots.ordinal == 2
+
+
+def test_slots_read_body_size_address_and_order_ids(router: Router) -> None:
+    turn = router.route("我一米七五 130斤穿什么码", {})
+    assert (turn.slots.height_cm, turn.slots.weight_kg) == (175, 65.0)
+    addr = router.route("订单7001地址改成广东省深圳市南山区科技园路1号 13912345678", {}).slots
+    assert addr.tids == ["7001"]  # neither the house number nor the phone is an order id
+    assert addr.address is not None
+    assert (addr.address.region, addr.address.detail, addr.address.phone) == (
+        "广东省 深圳市 南山区", "科技园路1号", "13912345678",
+    )
+
+
+def test_threats_and_strong_anger_are_flagged(router: Router) -> None:
+    assert router.route("不退款我就投诉你们", {}).slots.threat
+    assert router.route("垃圾店 气死了", {}).slots.anger == 2
+    assert router.route("请问什么时候发货", {}).slots.anger == 0
+
+
+def test_empty_and_emoji_only_messages_are_not_understood_without_error(router: Router) -> None:
+    for text in ("", "   ", "😂😂", "？？？"):
+        turn = router.route(text, {})
+        assert (turn.intent, turn.fine_intent) == ("other", "empty")
+
+
+def test_llm_is_asked_only_when_unsure_and_only_canonical_answers_count(router: Router) -> None:
+    asked: list[str] = []
+
+    def llm(text: str) -> str | None:
+        asked.append(text)
+        return answer
+
+    guarded = Router(router.shop, router.linker, router.classifier, llm)
+    answer = "invoice"
+    assert guarded.route("转人工", {}).intent == "human_agent"
+    assert asked == []  # a sure turn never reaches the LLM
+    unsure = "zzqx vvbn"
+    if router.route(unsure, {}).confidence < 0.35:
+        assert guarded.route(unsure, {}).intent == "invoice"
+        answer = "delete all orders"
+        assert guarded.route(unsure, {}).intent != "delete all orders"
+        assert asked
+
+
+def test_router_serves_any_shop(router: Router) -> None:
+    demo = build_router(load_shop(MINI.parents[2] / "knowledge"))
+    for r in (router, demo):
+        assert r.route("我要退货", {}).intent == "return"
+
+
+def test_router_rejects_an_unfitted_classifier(router: Router) -> None:
+    from bot.router.classifier import IntentClassifier
+
+    with pytest.raises(ValueError):
+        Router(router.shop, None, IntentClassifier(lambda s: list(s)))
