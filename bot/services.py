@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.engine import Bot
     from bot.flows.dialogue import DialogueManager
     from bot.orders.sql import SqlOrderBackend
-    from bot.retrieval import HybridRetriever
+    from bot.retrieval.hybrid import HybridRetriever
     from bot.retrieval.linker import EntityLinker
     from bot.router.router import Router
     from bot.suggestions.service import SuggestionService
@@ -83,7 +83,7 @@ def build_services(
     from bot.engine import Bot
     from bot.flows.dialogue import DialogueManager
     from bot.orders.sql import SqlOrderBackend
-    from bot.retrieval import open_retriever
+    from bot.retrieval.hybrid import open_retriever
     from bot.retrieval.linker import EntityLinker
     from bot.router.router import build_router
     from bot.suggestions.service import SuggestionService
@@ -105,8 +105,10 @@ def build_services(
     suggestions = SuggestionService(db, clock, ids)
     persist: Path | None = None if ephemeral else settings.chroma_dir
     retriever = open_retriever(shop, settings, embedder=embedder, persist_dir=persist, progress=progress)
-    linker = EntityLinker(shop)
-    router = build_router(shop, cache_dir=None if ephemeral else settings.data_dir / "router")
+    linker = retriever.linker or EntityLinker(shop)
+    router = build_router(
+        shop, cache_dir=None if ephemeral else settings.data_dir / "router", linker=linker
+    )
     dialogue = DialogueManager(shop, orders, router, clock, ids)
     drafting = build_pipeline(shop, settings, retriever, linker, clock)
     events = EventBus()
