@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ class Services:
     events: EventBus
     bot: Bot
     eval_mode: bool = False
+    ephemeral: bool = False
 
     def reset_for_case(self, now: datetime) -> None:
         """Benchmark isolation: re-seed orders, freeze the clock at ``now``, restart ids."""
@@ -71,6 +72,7 @@ def build_services(
     ephemeral: bool = False,
     eval_mode: bool = False,
     progress: bool = False,
+    events: EventBus | None = None,
 ) -> Services:
     """Build every component for one shop.
 
@@ -111,7 +113,7 @@ def build_services(
     )
     dialogue = DialogueManager(shop, orders, router, clock, ids)
     drafting = build_pipeline(shop, settings, retriever, linker, clock)
-    events = EventBus()
+    events = events or EventBus()
     reply_mode = settings.reply_mode or shop.info.reply_mode
     bot = Bot(
         shop, conversations, dialogue, drafting, suggestions, events, clock, ids,
@@ -121,5 +123,32 @@ def build_services(
         settings=settings, shop=shop, clock=clock, ids=ids, db=db, orders=orders,
         conversations=conversations, accounts=accounts, suggestions=suggestions,
         retriever=retriever, linker=linker, router=router, dialogue=dialogue,
-        drafting=drafting, events=events, bot=bot, eval_mode=eval_mode,
+        drafting=drafting, events=events, bot=bot, eval_mode=eval_mode, ephemeral=ephemeral,
     )
+
+
+def reload_shop(services: Services) -> tuple[Services, dict[str, Any]]:
+    """Re-read the shop directory and rebuild what depends on it.
+
+    The retrieval index is refreshed incrementally (only changed passages are embedded).
+    A shop that fails validation raises :class:`~bot.errors.ShopInvalid` and the running
+    services stay as they were. Live subscribers keep their event bus.
+    """
+    shop = load_shop(services.shop.root)
+    fresh = build_services(
+        services.settings,
+        shop=shop,
+        clock=services.clock,
+        ids=services.ids,
+        ephemeral=services.ephemeral,
+        eval_mode=services.eval_mode,
+        events=services.events,
+    )
+    report = fresh.retriever.last_report
+    summary = {
+        "shop": shop.info.name,
+        "changed": shop.content_hash != services.shop.content_hash,
+        "products": len(shop.products),
+        "index": asdict(report) if report is not None else None,
+    }
+    return fresh, summary

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 
 from bot.api.deps import AdminDep, ServicesDep
 from bot.api.schemas import AgentCreateIn
+from bot.errors import ShopInvalid
+from bot.services import reload_shop
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -25,8 +27,11 @@ def create_agent(body: AgentCreateIn, admin: AdminDep, services: ServicesDep) ->
 
 
 @router.post("/reingest")
-def reingest(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
-    """重新读取店铺目录并增量更新检索索引（只重建变化的文件）。"""
-    from bot.retrieval import reingest as do_reingest
-
-    return do_reingest(services)
+def reingest(request: Request, admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
+    """重新读取店铺目录并增量更新检索索引（只重新嵌入变化的段落）。店铺数据有误时返回 422 并列出问题，服务保持原样。"""
+    try:
+        fresh, summary = reload_shop(services)
+    except ShopInvalid as exc:
+        raise HTTPException(422, [str(p) for p in exc.problems]) from None
+    request.app.state.services = fresh
+    return summary
