@@ -94,6 +94,8 @@ class Bot:
         message_id = self.ids.new_id("m")
         message = self.conversations.add_message(conversation_id, "buyer", text, now, message_id)
         self._publish_message(message)
+        if conv.status == "closed":  # the buyer writes again after rating: reopen with the bot
+            conv = self.conversations.set_status(conversation_id, "bot", now)
         turn_id = self.ids.new_id("t")
 
         if conv.status == "agent":

@@ -57,9 +57,19 @@ class Services:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.shop.tz)
         self.orders.reset()
+        self._forget_conversations()
         self.clock.set(now)
         if isinstance(self.ids, SequentialIds):
             self.ids.reset()
+
+    def _forget_conversations(self) -> None:
+        """A fresh copy per case: no conversation or suggestion of an earlier case remains."""
+        from bot.storage.db import Base
+
+        with self.db.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name.startswith(("conv_", "sugg_")):
+                    conn.execute(table.delete())
 
 
 def build_services(

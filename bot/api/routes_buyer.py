@@ -101,8 +101,6 @@ def chat(body: ChatIn, buyer: BuyerDep, services: ServicesDep) -> dict[str, Any]
 
     消息先落库再回复。等待客服审核的草稿不会返回给买家（``delivered=false``）。
     """
-    if not body.text.strip():
-        raise HTTPException(422, "消息不能为空")
     cid = body.conversation_id or services.bot.conversation_for(buyer.buyer_id)
     _own_conversation(services, cid, buyer.buyer_id)
     result = services.bot.handle(cid, buyer.buyer_id, body.text)
@@ -111,10 +109,14 @@ def chat(body: ChatIn, buyer: BuyerDep, services: ServicesDep) -> dict[str, Any]
 
 @router.post("/api/conversations/{conversation_id}/rating", tags=["buyer"])
 def rate(conversation_id: str, body: RatingIn, buyer: BuyerDep, services: ServicesDep) -> dict[str, bool]:
-    """会话结束时的满意度评价（1–5）。"""
+    """会话结束时的满意度评价（1–5）；评价后会话结束。"""
     _own_conversation(services, conversation_id, buyer.buyer_id)
-    services.conversations.rate(conversation_id, body.score, services.clock.now())
-    services.events.publish("status", {"conversation_id": conversation_id, "rating": body.score})
+    now = services.clock.now()
+    services.conversations.rate(conversation_id, body.score, now)
+    conv = services.conversations.set_status(conversation_id, "closed", now)
+    services.events.publish(
+        "status", {"conversation_id": conversation_id, "status": conv.status, "rating": body.score}
+    )
     return {"ok": True}
 
 

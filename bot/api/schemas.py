@@ -16,7 +16,7 @@ class Body(BaseModel):
 
 
 class ChatIn(Body):
-    text: str = Field(min_length=1, max_length=2000, description="买家发送的消息")
+    text: str = Field(description="买家发送的消息；超长部分截断，空消息也会得到回复")
     conversation_id: str | None = Field(default=None, description="会话 id；不填则使用当前会话")
 
 
@@ -64,6 +64,7 @@ class MessagePublic(BaseModel):
 class ConversationPublic(BaseModel):
     id: str
     status: str
+    agent: str | None = Field(default=None, description="接待中的客服")
     rating: int | None
     messages: list[MessagePublic]
 
@@ -74,7 +75,7 @@ def message_public(m: Message) -> MessagePublic:
 
 def conversation_public(conv: Conversation, messages: list[Message]) -> ConversationPublic:
     return ConversationPublic(
-        id=conv.id, status=conv.status, rating=conv.rating,
+        id=conv.id, status=conv.status, agent=conv.agent, rating=conv.rating,
         messages=[message_public(m) for m in messages if m.role != "system"],
     )
 

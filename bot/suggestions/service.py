@@ -27,6 +27,8 @@ MAX_TEXT = 4000
 AUTO_AGENT = "bot"
 
 
+_STATUS_ZH = {"accepted": "已采纳", "edited": "已修改发送", "rejected": "已驳回", "auto_sent": "已自动发送"}
+
 class Suggestion(BaseModel):
     id: str
     conversation_id: str
@@ -141,7 +143,8 @@ class SuggestionService:
         if current is None:
             raise NotFound(f"没有找到建议回复 {sid}")
         if current.status != "pending":
-            raise Conflict(f"建议回复 {sid} 已由 {current.decided_by} 处理（{current.status}）")
+            done = _STATUS_ZH.get(current.status, current.status)
+            raise Conflict(f"该建议已由 {current.decided_by or '系统'} 处理（{done}）")
         return current
 
     def _decide(self, sid: str, **values: Any) -> Suggestion:
@@ -155,7 +158,7 @@ class SuggestionService:
             changed = conn.execute(stmt).rowcount
         if changed == 0:  # someone decided between our read and our write: the first wins
             self._pending(sid)
-            raise Conflict(f"建议回复 {sid} 已被处理")
+            raise Conflict("该建议已被其他客服处理")
         return self.get(sid)  # type: ignore[return-value]
 
     # --- reading ---------------------------------------------------------------------------

@@ -61,10 +61,10 @@ def test_a_buyer_never_sees_another_buyers_conversation(client: TestClient, logi
 
 def test_bad_requests_get_reasons(client: TestClient, login) -> None:
     headers = login(client, "b01")
-    empty = client.post("/api/chat", json={"text": ""}, headers=headers)
-    assert empty.status_code == 422
+    missing = client.post("/api/chat", json={}, headers=headers)
+    assert missing.status_code == 422 and "text" in missing.text
     blank = client.post("/api/chat", json={"text": "   "}, headers=headers)
-    assert blank.status_code == 422 and blank.json()["detail"] == "消息不能为空"
+    assert blank.status_code == 200 and blank.json()["reply"]  # a question back, not an error
     huge = client.post("/api/chat", content=b'{"text": "' + b"a" * 70_000 + b'"}', headers={**headers, "content-type": "application/json"})
     assert huge.status_code == 413 and "上限" in huge.json()["detail"]
     not_json = client.post("/api/chat", content=b"{oops", headers={**headers, "content-type": "application/json"})

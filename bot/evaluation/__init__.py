@@ -1,0 +1,1 @@
+"""Transcript benchmarks: suites, the runner, metrics and reports (transcript-format.md)."""
