@@ -182,7 +182,10 @@ def vip_of(url: str, nick: str) -> str:
 def test_keyboard_moves_through_the_queue(pages, server) -> None:
     console = pages.agent(*server.agents[0])
     for index in (4, 5):
-        send(pages.buyer(index), "你好")
+        buyer = pages.buyer(index)
+        send(buyer, "你好")
+        # wait for the bot's answer so the queue order no longer moves under the keys
+        expect(buyer.get_by_test_id("msg-bot").last).to_be_visible()
     items = console.get_by_test_id("queue-item")
     expect(items.nth(1)).to_be_visible()
     items.first.click()
