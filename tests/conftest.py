@@ -17,6 +17,15 @@ MINI_SHOP_DIR = Path(__file__).parent / "fixtures" / "mini_shop"
 DEMO_NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
 
 
+@pytest.fixture(autouse=True)
+def no_real_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a real model provider: a client not pointed at a fake server started
+    by the test fails to connect (port 9), and no model or key leaks in from the shell."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    for name in ("OPENAI_API_KEY", "XIAOER_LLM_MODEL", "XIAOER_EMBEDDING_MODEL", "XIAOER_REPLY_MODE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_shop() -> Shop:
     return load_shop(DEMO_SHOP_DIR)

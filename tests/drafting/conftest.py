@@ -1,4 +1,4 @@
-"""Drafting fixtures: a scripted OpenAI-compatible server, and a guard against real providers."""
+"""Drafting fixtures: a scripted OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
-
-
-@pytest.fixture(autouse=True)
-def no_real_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any client not pointed at the fake server explicitly fails to connect (port 9)."""
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("XIAOER_LLM_MODEL", raising=False)
 
 
 @pytest.fixture
