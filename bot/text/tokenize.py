@@ -64,6 +64,10 @@ class ShopTokenizer:
             text = normalize(text)
         return [t for t in self._jieba.lcut(text) if t.strip()]
 
+    def cut_plain(self, text: str) -> list[str]:
+        """Dictionary words only (no HMM guessing of new words); ``text`` must be normalised."""
+        return [t for t in self._jieba.lcut(text, HMM=False) if t.strip()]
+
     def terms(self, text: str, *, normalized: bool = False) -> list[str]:
         """Tokens useful for search: no punctuation, no stop words."""
         return [

@@ -1,0 +1,253 @@
+"""Hybrid search: BM25 over jieba terms plus vectors in chroma, fused by reciprocal rank.
+
+Filters (type, product, promotions valid at ``now``) are applied on in-memory arrays:
+BM25 scores are masked, and vector search runs on chroma's HNSW index when the query is
+unfiltered or exactly over the allowed rows when it is filtered (chroma's own metadata
+filter is slow on large collections). Candidates from chroma are re-scored against the
+snapshot's vectors so a query sees one consistent generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.config import Settings
+from bot.errors import XiaoerError
+from bot.retrieval.embedders import Embedder, HashingEmbedder, make_embedder
+from bot.retrieval.linker import EntityLinker
+from bot.retrieval.passages import Hit, Passage, build_passages
+from bot.retrieval.snapshot import Snapshot
+from bot.retrieval.store import IndexStore, IngestReport
+from bot.retrieval.vocab import search_terms, shop_tokenizer
+from bot.shop.models import Shop
+from bot.text.normalize import normalize
+from bot.text.tokenize import ShopTokenizer
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 256  # longer buyer messages are cut; the start carries the question
+RRF_K = 60
+FOCUS_MIN_SCORE = 0.5  # linker confidence needed before one product's passages are favoured
+_SEARCHABLE = re.compile(r"[\u4e00-\u9fff a-z0-9]")
+
+
+class Retriever(Protocol):
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        types: Sequence[str] | None = None,
+        product_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[Hit]: ...
+
+
+def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion of ranked lists of row numbers, each with a weight."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def _top(scores: np.ndarray, rows: np.ndarray | None, n: int) -> list[int]:
+    """Rows with positive score, best first (ties by row number)."""
+    if scores.size == 0:
+        return []
+    n = min(n, scores.size)
+    part = np.argpartition(-scores, n - 1)[:n] if n < scores.size else np.arange(scores.size)
+    part = part[scores[part] > 0]
+    order = part[np.lexsort((part, -scores[part]))]
+    return (rows[order] if rows is not None else order).tolist()
+
+
+class HybridRetriever:
+    """Search one shop's passages. ``mode`` "hybrid" (default), "bm25" or "vector"."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        snapshot: Snapshot,
+        tokenizer: ShopTokenizer,
+        embedder: Embedder,
+        *,
+        fetch: int = 50,
+        bm25_weight: float = 1.0,
+        vector_weight: float = 1.0,
+        min_similarity: float = 0.1,
+        linker: EntityLinker | None = None,
+        focus_weight: float = 1.0,
+    ) -> None:
+        if fetch <= 0:
+            raise ValueError("fetch must be positive")
+        if bm25_weight < 0 or vector_weight < 0 or bm25_weight + vector_weight == 0:
+            raise ValueError("weights must be non-negative and not both zero")
+        self.store = store
+        self._snapshot = snapshot
+        self.tokenizer = tokenizer
+        self.embedder = embedder
+        self.fetch = fetch
+        self.bm25_weight = bm25_weight
+        self.vector_weight = vector_weight
+        self.min_similarity = min_similarity
+        self.linker = linker
+        self.focus_weight = focus_weight
+        self.last_report: IngestReport | None = None
+        self._refresh_lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def passage(self, passage_id: str) -> Passage | None:
+        snap = self._snapshot
+        row = snap.pos.get(passage_id)
+        return snap.passages[row] if row is not None else None
+
+    # --- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        types: Sequence[str] | None = None,
+        product_id: str | None = None,
+        now: datetime | None = None,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` passages that best answer ``query``. Empty, over-long, foreign or
+        emoji-only queries give an empty or best-effort list, never an exception."""
+        if mode not in ("hybrid", "bm25", "vector"):
+            raise ValueError(f"unknown mode {mode!r}")
+        snap = self._snapshot  # one generation for the whole query
+        if k <= 0 or not query or len(snap) == 0:
+            return []
+        norm = normalize(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
+        if not _SEARCHABLE.search(norm):
+            return []
+        mask = snap.mask(types=list(types) if types is not None else None, product_id=product_id, now=now)
+        if mask is not None and not mask.any():
+            return []
+        fetch = max(self.fetch, k * 4)
+        rankings: list[tuple[list[int], float]] = []
+        if mode in ("hybrid", "bm25"):
+            rankings.append((self._bm25(snap, norm, mask, fetch), self.bm25_weight or 1.0))
+        if mode == "hybrid" and product_id is None and self.linker is not None:
+            focused = self._focused(snap, norm, mask, fetch)
+            if focused:
+                rankings.append((focused, self.focus_weight))
+        if mode in ("hybrid", "vector"):
+            try:
+                rankings.append((self._vector(snap, norm, mask, fetch), self.vector_weight or 1.0))
+            except XiaoerError as exc:  # a remote embedder failing must not fail the turn
+                log.warning("vector search unavailable, BM25 only: %s", exc)
+        fused = rrf(rankings)
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [Hit(passage=snap.passages[row], score=round(score, 6)) for row, score in best]
+
+    def _bm25(self, snap: Snapshot, norm: str, mask: np.ndarray | None, fetch: int) -> list[int]:
+        terms = search_terms(self.tokenizer, norm, normalized=True)
+        if not terms:
+            return []
+        scores = snap.bm25.get_scores(terms)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        return _top(scores, None, fetch)
+
+    def _focused(self, snap: Snapshot, norm: str, mask: np.ndarray | None, fetch: int) -> list[int]:
+        """When the query names one product clearly, rank that product's passages by the
+        rest of the question (华夫格那件是啥面料 → 面料 within that T恤), so the aspect asked
+        about wins over passages that merely repeat the product's name."""
+        assert self.linker is not None
+        mentions = self.linker.link(norm, fuzzy=False)  # BM25 and vectors cover typos
+        if not mentions or mentions[0].score < FOCUS_MIN_SCORE:
+            return []
+        if len(mentions) > 1 and mentions[1].score >= mentions[0].score:
+            return []  # two products equally likely: no focus
+        pid = mentions[0].product_id
+        naming = set(search_terms(self.tokenizer, mentions[0].span, normalized=True))
+        terms = [t for t in search_terms(self.tokenizer, norm, normalized=True) if t not in naming]
+        if not terms:
+            return []
+        same = snap.product == pid
+        keep = same if mask is None else same & mask
+        if not keep.any():
+            return []
+        scores = np.where(keep, snap.bm25.get_scores(terms), 0.0)
+        return _top(scores, None, fetch)
+
+    def _vector(self, snap: Snapshot, norm: str, mask: np.ndarray | None, fetch: int) -> list[int]:
+        q = np.asarray(self.embedder.embed([norm])[0], dtype=np.float32)
+        if not np.any(q):
+            return []
+        n = len(snap)
+        allowed = int(mask.sum()) if mask is not None else n
+        if allowed <= 20_000 or allowed < n // 2:
+            rows = np.flatnonzero(mask) if mask is not None else None
+            sims = snap.vectors[rows] @ q if rows is not None else snap.vectors @ q
+            sims = np.where(sims >= self.min_similarity, sims, 0.0)
+            return _top(sims, rows, fetch)
+        want = min(n, fetch + (n - allowed))
+        got = self.store.collection.query(query_embeddings=[q], n_results=want, include=[])
+        cand = np.array(
+            [r for r in (snap.pos.get(i) for i in got["ids"][0]) if r is not None], dtype=np.int64
+        )
+        if mask is not None and cand.size:
+            cand = cand[mask[cand]]
+        if cand.size == 0:
+            return []
+        sims = snap.vectors[cand] @ q
+        sims = np.where(sims >= self.min_similarity, sims, 0.0)
+        return _top(sims, cand, fetch)
+
+    # --- re-ingest -----------------------------------------------------------------------
+
+    def refresh(self, shop: Shop, *, progress: bool = False) -> IngestReport:
+        """Re-ingest ``shop`` (only changed passages are embedded) and swap the new index in.
+        Queries running meanwhile keep using the previous one."""
+        with self._refresh_lock:
+            passages = build_passages(shop)
+            snapshot, report = self.store.ingest(
+                shop, passages, self.tokenizer, self.embedder, previous=self._snapshot, progress=progress
+            )
+            if self.linker is not None:
+                self.linker = EntityLinker(shop, tokenizer=self.tokenizer)
+            self._snapshot = snapshot
+            self.last_report = report
+            return report
+
+
+def open_retriever(
+    shop: Shop,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    persist_dir: Path | None = None,
+    progress: bool = False,
+    tokenizer: ShopTokenizer | None = None,
+) -> HybridRetriever:
+    """Ingest ``shop`` incrementally and return a ready retriever. ``persist_dir=None`` keeps
+    the index in memory (tests, benchmark runs); otherwise chroma lives on disk there."""
+    tokenizer = tokenizer or shop_tokenizer(shop)
+    embedder = embedder or make_embedder(settings, tokenizer=None)
+    store = IndexStore.open(shop, embedder, persist_dir)
+    passages = build_passages(shop)
+    snapshot, report = store.ingest(shop, passages, tokenizer, embedder, progress=progress)
+    linker = EntityLinker(shop, tokenizer=tokenizer) if shop.products else None
+    retriever = HybridRetriever(store, snapshot, tokenizer, embedder, linker=linker)
+    retriever.last_report = report
+    return retriever
+
+
+__all__ = ["HashingEmbedder", "HybridRetriever", "Retriever", "open_retriever", "rrf"]

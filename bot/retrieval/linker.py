@@ -1,0 +1,321 @@
+"""Entity linking: which product (and which SKUs) a buyer's words point at.
+
+"龙井500克礼盒" → T101 / T101-500, "保温杯墨绿" → W202 / W202-GR, and, while a product is in
+focus, "黑色的那个" → that product's black SKUs. Everything is derived from the shop at
+construction: titles, title parts, categories, attribute values, SKU property values and ids.
+A query is a scan over the normalised text with a first-character index (no regex per alias),
+plus a rapidfuzz pass for typos only when nothing product-specific matched exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz, process
+
+from bot.retrieval.vocab import pieces, shop_tokenizer
+from bot.shop.models import Product, Shop
+from bot.text.normalize import normalize
+from bot.text.tokenize import ShopTokenizer
+
+# Weights of one matched alias, before the specificity factor (1/sqrt(products sharing it)).
+W_ID = 2.0
+W_TITLE = 1.0
+W_FRAGMENT = 0.6
+W_CATEGORY = 0.4
+W_PROP = 0.3
+W_ATTRIBUTE = 0.15
+W_FOCUS = 0.6
+FUZZY_CUTOFF = 75.0
+MIN_SCORE = 0.25  # below this a product is not reported (e.g. only "黑色" shared by many)
+
+_ASCII = re.compile(r"[a-z0-9]")
+# Unit spellings a buyer may use for a SKU value written the other way (500g ↔ 500克).
+_UNITS = (("g", "克"), ("kg", "千克"), ("kg", "公斤"), ("ml", "毫升"), ("l", "升"), ("cm", "厘米"))
+_COLOR_TAILS = ("色", "款")
+
+
+class ProductMention(BaseModel):
+    """A product the text refers to; ``sku_ids`` are the SKUs consistent with ``props``
+    (every SKU when no property was named; empty when the named combination does not exist)."""
+
+    product_id: str
+    sku_ids: list[str]
+    props: dict[str, str]
+    span: str
+    score: float
+
+
+@dataclass(frozen=True)
+class _Alias:
+    product_id: str
+    kind: str
+    weight: float
+
+
+def _bounded(text: str, start: int, alias: str) -> bool:
+    """ASCII/digit aliases must not sit inside a longer ASCII run (L is not inside XL)."""
+    end = start + len(alias)
+    if _ASCII.match(alias[0]) and start > 0 and _ASCII.match(text[start - 1]):
+        return False
+    if _ASCII.match(alias[-1]) and end < len(text) and _ASCII.match(text[end]):
+        return False
+    return True
+
+
+def _find_all(text: str, alias: str) -> list[int]:
+    out, start = [], text.find(alias)
+    while start >= 0:
+        if _bounded(text, start, alias):
+            out.append(start)
+        start = text.find(alias, start + 1)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def value_variants(value: str) -> frozenset[str]:
+    """How a buyer may write a SKU property value: 500g礼盒 → 500克礼盒, 500g, 礼盒; 黑色 → 黑的."""
+    base = normalize(value)
+    forms = {base}
+    for unit, word in _UNITS:
+        if re.search(rf"\d{unit}(?![a-z])", base):
+            forms.add(re.sub(rf"(\d){unit}(?![a-z])", rf"\1{word}", base))
+    for form in list(forms):
+        for m in re.finditer(r"\d+(?:\.\d+)?[^\d\s]{0,2}", form):
+            if m.group(0) != form and len(m.group(0)) >= 2:
+                forms.add(m.group(0))
+        rest = re.sub(r"\d+(?:\.\d+)?(?:g|kg|ml|l|cm|克|千克|公斤|毫升|升|厘米)?", " ", form).split()
+        forms.update(r for r in rest if len(r) >= 2 and r != form)
+    for tail in _COLOR_TAILS:
+        if len(base) == 2 and base.endswith(tail):
+            forms.update({base[0] + "的", base[0] + "款", base[0] + "色"})
+    return frozenset(f for f in forms if f)
+
+
+class _PropIndex:
+    """One product's SKU property values and the ways to write them."""
+
+    def __init__(self, product: Product) -> None:
+        self.product = product
+        self.values: dict[str, dict[str, frozenset[str]]] = defaultdict(dict)  # key → value → forms
+        for sku in product.skus:
+            for key, value in sku.props.items():
+                if value not in self.values[key]:
+                    self.values[key][value] = value_variants(value)
+
+    def find(self, text: str) -> tuple[dict[str, str], list[str]]:
+        """The property values ``text`` names (one per key) and the matched spans."""
+        found: dict[str, str] = {}
+        spans: list[str] = []
+        taken: list[tuple[int, int]] = []
+        candidates: list[tuple[int, int, str, str, str]] = []  # (-len, start, key, value, form)
+        for key, values in self.values.items():
+            for value, forms in values.items():
+                for form in forms:
+                    for start in _find_all(text, form):
+                        candidates.append((-len(form), start, key, value, form))
+        candidates.sort()
+        for neg_len, start, key, value, form in candidates:
+            end = start - neg_len
+            if key in found or any(s < end and start < e for s, e in taken):
+                continue
+            # A form shared by several values (礼盒 in two gift boxes) names none of them.
+            if sum(1 for fs in self.values[key].values() if form in fs) > 1 and form != normalize(value):
+                continue
+            found[key] = value
+            spans.append(form)
+            taken.append((start, end))
+        return found, spans
+
+    def skus_for(self, props: dict[str, str]) -> list[str]:
+        return [
+            s.sku_id
+            for s in self.product.skus
+            if all(s.props.get(k) == v for k, v in props.items())
+        ]
+
+
+class EntityLinker:
+    """Resolve product and SKU mentions in buyer text against one shop."""
+
+    def __init__(self, shop: Shop, *, tokenizer: ShopTokenizer | None = None) -> None:
+        if not shop.products:
+            raise ValueError("EntityLinker needs a shop with products")
+        self._shop = shop
+        self._tokenizer = tokenizer or shop_tokenizer(shop)
+        self._props = {pid: _PropIndex(p) for pid, p in shop.products.items()}
+        self._sku_ids = {
+            normalize(s.sku_id): s.sku_id for p in shop.products.values() for s in p.skus
+        }
+        self._aliases: dict[str, list[_Alias]] = defaultdict(list)
+        self._build()
+        self._by_first: dict[str, list[str]] = defaultdict(list)
+        for alias in sorted(self._aliases, key=len, reverse=True):
+            self._by_first[alias[0]].append(alias)
+        self._fuzzy = [a for a in self._aliases if len(a) >= 3 and not a.isascii()]
+
+    # --- construction --------------------------------------------------------------------
+
+    def _build(self) -> None:
+        raw: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)  # alias → pid → best
+
+        def add(alias: str, pid: str, kind: str, weight: float) -> None:
+            alias = normalize(alias)
+            if len(alias) < 2 and not (kind in ("id", "sku") and alias):
+                return
+            if alias.isdigit() and kind not in ("id", "sku"):
+                return  # bare numbers (2026, 500) name no product
+            best = raw[alias].get(pid)
+            if best is None or best[1] < weight:
+                raw[alias][pid] = (kind, weight)
+
+        for pid, product in self._shop.products.items():
+            add(pid, pid, "id", W_ID)
+            for sku in product.skus:
+                add(sku.sku_id, pid, "sku", W_ID)
+            title = normalize(product.title)
+            add(title, pid, "title", W_TITLE)
+            for part in pieces(title):
+                add(part, pid, "fragment", W_FRAGMENT)
+                for word in self._tokenizer.search_terms(part, normalized=True):
+                    add(word, pid, "fragment", W_FRAGMENT)
+            add(product.category, pid, "category", W_CATEGORY)
+            for value in product.attributes.values():
+                for part in pieces(value):
+                    if len(part) <= 8:
+                        add(part, pid, "attribute", W_ATTRIBUTE)
+            for sku in product.skus:
+                for value in sku.props.values():
+                    for form in value_variants(value):
+                        add(form, pid, "prop", W_PROP)
+        n = len(self._shop.products)
+        for alias, owners in raw.items():
+            specificity = 1.0 / math.sqrt(len(owners)) if n > 1 else 1.0
+            for pid, (kind, weight) in owners.items():
+                self._aliases[alias].append(_Alias(pid, kind, weight * specificity))
+
+    # --- queries -------------------------------------------------------------------------
+
+    def _exact(self, text: str) -> tuple[dict[str, tuple[float, list[tuple[int, int]]]], dict[str, str]]:
+        """Scores and spans per product, and the SKU ids named outright (product → SKU)."""
+        scores: dict[str, float] = defaultdict(float)
+        named: dict[str, str] = {}
+        kinds_seen: dict[str, set[str]] = defaultdict(set)
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        seen: set[str] = set()
+        for i, ch in enumerate(text):
+            for alias in self._by_first.get(ch, ()):
+                if alias in seen or not text.startswith(alias, i) or not _bounded(text, i, alias):
+                    continue
+                seen.add(alias)
+                for a in self._aliases[alias]:
+                    if a.kind == "sku":
+                        named.setdefault(a.product_id, self._sku_ids[alias])
+                    # Inside a span already credited to this product, a shorter alias of the
+                    # same kind adds nothing (保温杯 inside 不锈钢保温杯).
+                    inside = any(s <= i and i + len(alias) <= e for s, e in spans[a.product_id])
+                    if inside and a.kind in kinds_seen[a.product_id]:
+                        continue
+                    scores[a.product_id] += a.weight * (0.5 if inside else 1.0)
+                    kinds_seen[a.product_id].add(a.kind)
+                    spans[a.product_id].append((i, i + len(alias)))
+        return {pid: (s, spans[pid]) for pid, s in scores.items()}, named
+
+    def _fuzzy_match(self, text: str) -> dict[str, tuple[float, list[tuple[int, int]]]]:
+        out: dict[str, tuple[float, list[tuple[int, int]]]] = {}
+        if len(text) < 3:
+            return out
+        for alias, ratio, _ in process.extract(
+            text, self._fuzzy, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+        ):
+            for a in self._aliases[alias]:
+                if a.kind in ("prop", "attribute"):
+                    continue
+                score = a.weight * (ratio / 100.0) * 0.8
+                if score > out.get(a.product_id, (0.0, []))[0]:
+                    out[a.product_id] = (score, [])
+        return out
+
+    def link(
+        self, text: str, *, focus_product: str | None = None, fuzzy: bool = True
+    ) -> list[ProductMention]:
+        """Products ``text`` mentions, best first. With ``focus_product`` (the product being
+        talked about), words like 黑色的那个 resolve within that product. ``fuzzy=False``
+        skips the typo pass (its cost grows with the number of products)."""
+        norm = normalize(text or "")[:500]
+        if not norm:
+            return self._focus_only(focus_product)
+        found, named = self._exact(norm)
+        specific = {
+            pid for pid, (score, _) in found.items() if score >= MIN_SCORE
+        }
+        if not specific and fuzzy:
+            for pid, hit in self._fuzzy_match(norm).items():
+                if hit[0] > found.get(pid, (0.0, []))[0]:
+                    found[pid] = hit
+        if focus_product in self._shop.products:
+            score, spans = found.get(focus_product, (0.0, []))
+            found[focus_product] = (score + W_FOCUS, spans)
+        mentions = []
+        for pid, (score, spans) in found.items():
+            if score < MIN_SCORE:
+                continue
+            props, prop_spans = self._props[pid].find(norm)
+            sku = named.get(pid)
+            if sku is not None:
+                props = dict(self._shop.products[pid].sku(sku).props)  # type: ignore[union-attr]
+            span = self._span(norm, spans, prop_spans)
+            mentions.append(
+                ProductMention(
+                    product_id=pid,
+                    sku_ids=[sku] if sku else self._props[pid].skus_for(props),
+                    props=props,
+                    span=span,
+                    score=round(min(1.0, score), 4),
+                )
+            )
+        mentions.sort(key=lambda m: (-m.score, m.product_id))
+        return mentions
+
+    def props_in(self, text: str, product_id: str) -> dict[str, str]:
+        """SKU property values of ``product_id`` named in ``text``: "换成L码黑色" →
+        {"尺码": "L", "颜色": "黑色"}. Unknown products give {}."""
+        index = self._props.get(product_id)
+        if index is None:
+            return {}
+        props, _ = index.find(normalize(text or "")[:500])
+        return props
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _focus_only(self, focus_product: str | None) -> list[ProductMention]:
+        if focus_product not in self._shop.products:
+            return []
+        product = self._shop.products[focus_product]  # type: ignore[index]
+        return [
+            ProductMention(
+                product_id=product.id,
+                sku_ids=[s.sku_id for s in product.skus],
+                props={},
+                span="",
+                score=W_FOCUS,
+            )
+        ]
+
+    @staticmethod
+    def _span(text: str, spans: list[tuple[int, int]], prop_spans: list[str]) -> str:
+        positions = list(spans)
+        for form in prop_spans:
+            start = text.find(form)
+            if start >= 0:
+                positions.append((start, start + len(form)))
+        if not positions:
+            return ""
+        start = min(s for s, _ in positions)
+        end = max(e for _, e in positions)
+        return text[start:end]

@@ -1,0 +1,298 @@
+"""The on-disk index of a shop: a chroma collection plus snapshot generations beside it.
+
+Layout under ``persist_dir``::
+
+    chroma.sqlite3, …                  chromadb PersistentClient (vectors + metadata)
+    xiaoer-index/<collection>/CURRENT   name of the live generation
+    xiaoer-index/<collection>/gen-000007/{meta.json, passages.jsonl, vectors.npy}
+
+An ingest embeds only passages whose digest changed, writes a new generation, then points
+CURRENT at it with an atomic rename. Until then the previous generation stays live; a
+failure (or a shop file changing under us) leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import itertools
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.retrieval.embedders import Embedder
+from bot.retrieval.passages import Passage, index_text
+from bot.retrieval.snapshot import Snapshot
+from bot.retrieval.vocab import index_terms
+from bot.shop.models import Shop
+from bot.text.tokenize import ShopTokenizer
+
+BATCH = 512
+STATE_DIR = "xiaoer-index"
+_ephemeral_names = itertools.count(1)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did. ``embedded`` counts passages whose vectors were computed."""
+
+    passages: int = 0
+    embedded: int = 0
+    reused: int = 0
+    removed: int = 0
+    files_changed: list[str] = field(default_factory=list)
+    generation: str | None = None
+    seconds: float = 0.0
+    unchanged: bool = False
+
+
+def chroma_settings() -> Any:
+    import chromadb.config
+
+    return chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def collection_name(shop: Shop, embedder: Embedder) -> str:
+    shop_key = hashlib.sha1(str(shop.root).encode()).hexdigest()[:10]
+    emb_key = hashlib.sha1(embedder.name.encode()).hexdigest()[:8]
+    return f"xiaoer-{shop_key}-{emb_key}"
+
+
+def _metadata(p: Passage) -> dict[str, str | int]:
+    return {
+        "type": p.type,
+        "product_id": p.product_id or "",
+        "category": p.category or "",
+        "source": p.source,
+        "digest": p.digest,
+        "valid_from": p.valid_from,
+        "valid_to": p.valid_to,
+    }
+
+
+class IndexStore:
+    """Owns one chroma collection and (when persistent) its snapshot generations."""
+
+    def __init__(self, client: Any, name: str, state_dir: Path | None) -> None:
+        self.client = client
+        self.name = name
+        self.state_dir = state_dir
+        # Passing embedding_function=None: chroma then never builds its default ONNX
+        # embedder; we always hand it vectors.
+        self.collection = client.get_or_create_collection(
+            name=name, embedding_function=None, configuration={"hnsw": {"space": "ip"}}
+        )
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def open(cls, shop: Shop, embedder: Embedder, persist_dir: Path | None) -> IndexStore:
+        import chromadb
+
+        if persist_dir is None:
+            client = chromadb.EphemeralClient(settings=chroma_settings())
+            name = f"{collection_name(shop, embedder)}-m{next(_ephemeral_names)}"
+            return cls(client, name, None)
+        persist_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings())
+        name = collection_name(shop, embedder)
+        return cls(client, name, persist_dir / STATE_DIR / name)
+
+    # --- generations ---------------------------------------------------------------------
+
+    def current(self) -> Snapshot | None:
+        """The live generation on disk, or None (none yet, or unreadable)."""
+        if self.state_dir is None:
+            return None
+        pointer = self.state_dir / "CURRENT"
+        try:
+            gen = pointer.read_text(encoding="utf-8").strip()
+            return Snapshot.load(self.state_dir / gen)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _next_generation(self) -> str:
+        assert self.state_dir is not None
+        numbers = [
+            int(p.name[4:]) for p in self.state_dir.glob("gen-*") if p.name[4:].isdigit()
+        ]
+        return f"gen-{max(numbers, default=0) + 1:06d}"
+
+    def _publish(self, snapshot: Snapshot) -> str:
+        assert self.state_dir is not None
+        gen = self._next_generation()
+        snapshot.save(self.state_dir / gen)
+        tmp = self.state_dir / "CURRENT.tmp"
+        tmp.write_text(gen, encoding="utf-8")
+        os.replace(tmp, self.state_dir / "CURRENT")
+        # Keep the previous generation: a reader that loaded it a moment ago still works.
+        gens = sorted(p for p in self.state_dir.glob("gen-*") if p.is_dir())
+        for old in gens[:-2]:
+            shutil.rmtree(old, ignore_errors=True)
+        return gen
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        if self.state_dir is None:
+            yield
+            return
+        with open(self.state_dir / "lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- ingest --------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        shop: Shop,
+        passages: list[Passage],
+        tokenizer: ShopTokenizer,
+        embedder: Embedder,
+        *,
+        previous: Snapshot | None = None,
+        progress: bool = False,
+    ) -> tuple[Snapshot, IngestReport]:
+        """Bring the index up to ``passages``; return the new live snapshot."""
+        started = time.perf_counter()
+        with self._lock():
+            previous = previous if previous is not None else self.current()
+            if previous is not None and previous.embedder != embedder.name:
+                previous = None
+            report = IngestReport(passages=len(passages))
+            old_files = previous.file_hashes if previous is not None else {}
+            report.files_changed = sorted(
+                f
+                for f in set(old_files) | set(shop.file_hashes)
+                if old_files.get(f) != shop.file_hashes.get(f)
+            )
+            if (
+                previous is not None
+                and previous.shop_hash == shop.content_hash
+                and len(previous) == len(passages)
+                and self.collection.count() == len(previous)
+            ):
+                report.unchanged = True
+                report.reused = len(passages)
+                report.seconds = time.perf_counter() - started
+                return previous, report
+            snapshot = self._build(shop, passages, tokenizer, embedder, previous, report, progress)
+            if self.state_dir is not None:
+                report.generation = self._publish(snapshot)
+            stale = self._stale_ids({p.id for p in passages})
+            if stale:
+                self.collection.delete(ids=stale)
+            report.removed = len(stale)
+        report.seconds = time.perf_counter() - started
+        return snapshot, report
+
+    def _stale_ids(self, keep: set[str]) -> list[str]:
+        ids = self.collection.get(include=[])["ids"]
+        return [i for i in ids if i not in keep]
+
+    def _chroma_digests(self) -> dict[str, str]:
+        got = self.collection.get(include=["metadatas"])
+        return {i: str((m or {}).get("digest", "")) for i, m in zip(got["ids"], got["metadatas"])}
+
+    def _build(
+        self,
+        shop: Shop,
+        passages: list[Passage],
+        tokenizer: ShopTokenizer,
+        embedder: Embedder,
+        previous: Snapshot | None,
+        report: IngestReport,
+        progress: bool,
+    ) -> Snapshot:
+        n = len(passages)
+        prev_digest = previous.digests if previous is not None else {}
+        in_chroma = self._chroma_digests()
+        tokens: list[list[str]] = [[] for _ in range(n)]
+        vectors = np.zeros((n, embedder.dim), dtype=np.float32)
+        todo: list[int] = []
+        for i, p in enumerate(passages):
+            digest = p.digest
+            if previous is not None and prev_digest.get(p.id) == digest:
+                j = previous.pos[p.id]
+                tokens[i] = previous.tokens[j]
+                vectors[i] = previous.vectors[j]
+                report.reused += 1
+            else:
+                todo.append(i)
+        # Reused rows missing from chroma (an earlier ingest died half-way) are re-sent.
+        fresh = set(todo)
+        resend = [
+            i for i, p in enumerate(passages) if i not in fresh and in_chroma.get(p.id) != p.digest
+        ]
+        report.embedded = len(todo)
+
+        bar = _progress(progress, len(todo) + len(resend))
+        line_cache: dict[str, list[str]] = {}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: list[Future[None]] = []
+            for start in range(0, len(todo), BATCH):
+                batch = todo[start : start + BATCH]
+                texts = [index_text(passages[i]) for i in batch]
+                for i, text in zip(batch, texts):
+                    tokens[i] = index_terms(tokenizer, text, line_cache)
+                vectors[batch] = _as_array(embedder, texts)
+                pending.append(pool.submit(self._upsert, passages, vectors, batch))
+                bar(len(batch))
+            for start in range(0, len(resend), BATCH):
+                batch = resend[start : start + BATCH]
+                pending.append(pool.submit(self._upsert, passages, vectors, batch))
+                bar(len(batch))
+            for f in pending:
+                f.result()
+        bar(0, done=True)
+        return Snapshot(
+            passages=passages,
+            tokens=tokens,
+            vectors=vectors,
+            embedder=embedder.name,
+            shop_hash=shop.content_hash,
+            file_hashes=dict(shop.file_hashes),
+        )
+
+    def _upsert(self, passages: list[Passage], vectors: np.ndarray, batch: list[int]) -> None:
+        self.collection.upsert(
+            ids=[passages[i].id for i in batch],
+            embeddings=vectors[batch],
+            metadatas=[_metadata(passages[i]) for i in batch],
+        )
+
+
+def _as_array(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    fast = getattr(embedder, "embed_array", None)
+    rows = fast(texts) if fast is not None else np.asarray(embedder.embed(texts), dtype=np.float32)
+    if rows.shape != (len(texts), embedder.dim):
+        raise ValueError(f"embedder returned shape {rows.shape}, expected ({len(texts)}, {embedder.dim})")
+    return rows
+
+
+def _progress(enabled: bool, total: int) -> Any:
+    """A ``step(n, done=False)`` callback drawing a rich progress bar when ``enabled``."""
+    if not enabled or total == 0:
+        return lambda n, done=False: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    task = bar.add_task("索引 passages", total=total)
+    bar.start()
+
+    def step(n: int, done: bool = False) -> None:
+        bar.advance(task, n)
+        if done:
+            bar.stop()
+
+    return step
