@@ -83,12 +83,22 @@ class DialogueManager:
 
     def handle(self, state: dict[str, Any], buyer_id: str, text: str) -> FlowOutcome:
         st = DialogueState.load(state)
-        turn = self.router.route(text or "", st.dump())
+        turn = self.router.route(text or "", self._route_state(st, buyer_id))
         ctx = self._context(buyer_id, turn)
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
         topic = st.pending.summary if st.pending else None
         return self._outcome(ctx, turn, step, topic)
+
+    def _route_state(self, st: DialogueState, buyer_id: str) -> dict[str, Any]:
+        """The stored state, plus what the router needs to read an answer to "which order?":
+        the products in the orders offered, so "牛仔裤那一单" picks one."""
+        out = st.dump()
+        p = st.pending
+        if p is not None and p.kind == "choose_order" and p.options:
+            offered = [o for o in self.orders.orders_of(buyer_id) if o.tid in p.options]
+            out["option_products"] = sorted({i.product for o in offered for i in o.items})
+        return out
 
     def _context(self, buyer_id: str, turn: ParsedTurn) -> FlowContext:
         orders = self.orders.orders_of(buyer_id)
@@ -189,15 +199,17 @@ class DialogueManager:
         return Step(ctx.t.render("chitchat"), "chitchat", st, "chitchat")
 
     def _not_understood(self, ctx: FlowContext, st: DialogueState, turn: ParsedTurn) -> Step:
+        if turn.fine_intent not in ("empty", "unsure"):
+            # A question no flow serves (你们工厂在哪): the drafter answers it or says it does not
+            # know and offers a person. Only unintelligible turns count towards a handover.
+            return Step(None, "other", st.model_copy(update={"misses": 0}), turn.fine_intent)
         misses = st.misses + 1
         st = st.model_copy(update={"misses": misses})
         if misses >= MISSES_TO_HANDOFF:
             return handoff(ctx, st, turn, "confused", intent="other")
         if turn.fine_intent == "empty":
             return Step(ctx.t.render("empty"), "other", st, "empty")
-        if turn.fine_intent == "unsure":
-            return Step(ctx.t.render("not_understood"), "other", st, "unsure")
-        return Step(None, "other", st, turn.fine_intent)  # a question the drafter may answer
+        return Step(ctx.t.render("not_understood"), "other", st, "unsure")
 
     # -- effects --------------------------------------------------------------------------------
 

@@ -68,7 +68,13 @@ def select_order(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, flow:
             if order is not None:
                 return Selection(order=order)
     relevant = RELEVANT.get(flow, lambda o: True)
-    hinted = [o for o in ctx.orders if _hint_ok(o, slots.status_hint)]
+    pool = ctx.orders
+    if pending and pending.kind == "choose_order" and pending.options and slots.product_ids:
+        # Naming a product answers "which of these orders?": look among those offered.
+        offered = [o for o in ctx.orders if o.tid in pending.options and _has_product(o, slots.product_ids)]
+        if offered:
+            pool = offered
+    hinted = [o for o in pool if _hint_ok(o, slots.status_hint)]
     named = [o for o in hinted if not slots.product_ids or _has_product(o, slots.product_ids)]
     if slots.product_ids and not named:
         named = hinted  # a product the buyer never bought does not narrow anything

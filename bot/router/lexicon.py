@@ -14,6 +14,13 @@ from bot.router.intents import CANONICAL_INTENTS
 from bot.text.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
+_CLAUSE = re.compile(r"[,.!?~;:，。！？、…；：\s]+")
+_REPEAT = re.compile(r"(.{1,4}?)\1+")
+
+
+def _collapse(text: str) -> str:
+    """"算算" → "算", "不用不用" → "不用": a repeated word says it once."""
+    return _REPEAT.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
@@ -22,17 +29,23 @@ class Rule:
     intent: str
     fine: str
     pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None  # the rule does not apply when this also matches
+
+    def matches(self, text: str) -> bool:
+        return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
 
 
 @dataclass(frozen=True)
 class Lexicon:
     confirm_exact: frozenset[str]
     deny_exact: frozenset[str]
+    decline_clause: re.Pattern[str]
     filler_chars: str
     threat_words: tuple[str, ...]
     anger_strong: tuple[str, ...]
     anger_weak: tuple[str, ...]
     quality_words: tuple[str, ...]
+    complaint_words: tuple[str, ...]
     no_reason_words: tuple[str, ...]
     status_hints: dict[str, tuple[str, ...]]
     pronouns: tuple[str, ...]
@@ -40,9 +53,25 @@ class Lexicon:
     numerals: dict[str, int]
     quantity_units: tuple[str, ...]
     thanks_words: tuple[str, ...]
+    question_cues: tuple[str, ...]
     bye_words: tuple[str, ...]
     provinces: tuple[tuple[str, str], ...]  # (short, full), longest first
     rules: tuple[Rule, ...]
+
+    def declines(self, norm: str) -> bool:
+        """Whether every clause of ``norm`` says no ("算了算了，先不取消了", "不用了 谢谢")."""
+        clauses = [_collapse(self.bare(c)) for c in _CLAUSE.split(norm)]
+        clauses = [c for c in clauses if c]
+        return bool(clauses) and all(
+            c in self.deny_exact or self.decline_clause.match(c) for c in clauses
+        )
+
+    def asks(self, norm: str) -> bool:
+        """Whether ``norm`` reads as a question in words (two or more Chinese characters and a
+        question cue), as opposed to gibberish, symbols or a lone sound."""
+        hanzi = sum(1 for ch in norm if "\u4e00" <= ch <= "\u9fff")
+        distinct = len({ch for ch in norm if "\u4e00" <= ch <= "\u9fff"})
+        return hanzi >= 3 and distinct >= 3 and any(c in norm for c in self.question_cues)
 
     def bare(self, norm: str) -> str:
         """``norm`` without punctuation, particles and symbols: what a bare yes/no looks like."""
@@ -52,6 +81,13 @@ class Lexicon:
 
 def _words(values: list[object]) -> tuple[str, ...]:
     return tuple(normalize(str(v)) for v in values if str(v).strip())
+
+
+def _compile(pattern: object, name: str) -> re.Pattern[str]:
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:
+        raise ConfigError(f"lexicon.yaml {name}: bad pattern: {exc}") from exc
 
 
 @lru_cache(maxsize=4)
@@ -68,9 +104,10 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
             raise ConfigError(f"rules.yaml[{i}]: intent {r.get('intent')!r} is not canonical")
         try:
             pattern = re.compile(str(r["pattern"]))
+            unless = re.compile(str(r["unless"])) if r.get("unless") else None
         except (KeyError, re.error) as exc:
             raise ConfigError(f"rules.yaml[{i}] ({r.get('name')}): bad pattern: {exc}") from exc
-        rules.append(Rule(str(r["name"]), r["intent"], str(r.get("fine") or r["intent"]), pattern))
+        rules.append(Rule(str(r["name"]), r["intent"], str(r.get("fine") or r["intent"]), pattern, unless))
     provinces = []
     for line in (data_dir / "provinces.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
@@ -84,11 +121,13 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     return Lexicon(
         confirm_exact=bare("confirm_exact"),
         deny_exact=bare("deny_exact"),
+        decline_clause=_compile(raw["decline_clause"], "decline_clause"),
         filler_chars=str(raw["filler_chars"]),
         threat_words=_words(raw["threat_words"]),
         anger_strong=_words(raw["anger_strong"]),
         anger_weak=_words(raw["anger_weak"]),
         quality_words=_words(raw["quality_words"]),
+        complaint_words=_words(raw.get("complaint_words", [])),
         no_reason_words=_words(raw["no_reason_words"]),
         status_hints={k: _words(v) for k, v in raw["status_hints"].items()},
         pronouns=_words(raw["pronouns"]),
@@ -96,6 +135,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         numerals={k: int(v) for k, v in raw["numerals"].items()},
         quantity_units=_words(raw["quantity_units"]),
         thanks_words=_words(raw.get("thanks_words", [])),
+        question_cues=_words(raw.get("question_cues", [])),
         bye_words=_words(raw.get("bye_words", [])),
         provinces=tuple(provinces),
         rules=tuple(rules),

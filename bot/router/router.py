@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500  # longer messages are routed on their first part; the flows see all of it
 LLM_BELOW = 0.35  # ask a configured LLM only under this classifier confidence
 UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not understood
+CONFIRM_FROM_MODEL = 0.5  # a "yes" the classifier guesses below this is not taken as a yes
 
 
 class ProductLinker(Protocol):
@@ -128,6 +129,9 @@ class Router:
             return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"bare yes {bare!r}")
         if bare in self.lex.deny_exact:
             return done("deny", "deny", 1.0, "context" if kind else "lexicon", f"bare no {bare!r}")
+        if self.lex.declines(norm):
+            # "算了，先不取消了" declines the action it names; it never asks for it.
+            return done("deny", "deny", 0.98, "context" if kind else "lexicon", "declining clauses (先不…了/算了/不用了)")
         if kind == "choose_order" and bare.isdigit() and 1 <= int(bare) <= len(pending.get("options") or []):
             slots.ordinal = int(bare)
         if kind == "choose_order" and (slots.tids or slots.ordinal):
@@ -142,22 +146,45 @@ class Router:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
         short = norm[:MAX_CHARS]
         for rule in self.lex.rules:
-            if rule.pattern.search(short):
+            if rule.matches(short):
                 return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
         if _tid_only(norm, slots):
             return done("order_status", "tid_only", 0.95, "rule", "a bare order id")
+        if kind == "choose_order" and pending.get("intent") and slots.product_ids:
+            offered = set(state.get("option_products") or [])
+            if offered & set(slots.product_ids):
+                # "牛仔裤那一单": names a product of one of the orders offered.
+                return done(pending["intent"], "choose_order", 0.95, "context", "names a product of an offered order")
         if self.classifier is None:
             return done("other", "unsure", 0.0, "classifier", "no classifier")
         pred = self.classifier.predict(short)
         intent, conf, source = pred.intent, pred.confidence, "classifier"
         why = f"classifier {pred.intent} p={pred.confidence:.2f} (next {pred.runner_up})"
+        if intent == "complaint" and pred.runner_up and not self._dissatisfied(norm, slots):
+            # A complaint needs words of complaint; "你们" and a question are not enough.
+            intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
+            why += "; no complaint words, so the runner-up"
         if conf < LLM_BELOW and self.llm_fallback is not None:
             answer = self._ask_llm(text[:MAX_CHARS])
             if answer is not None:
                 return done(answer, answer, 0.5, "llm", f"{why}; llm said {answer}")
-        if conf < UNSURE_BELOW:
-            return done("other", "unsure", conf, source, f"{why}; below {UNSURE_BELOW}")
+        if intent == "confirm" and conf < CONFIRM_FROM_MODEL:
+            # A yes carries out a change: a guessed one is not understood rather than a yes.
+            return done("other", "unsure", conf, source, f"{why}; a yes needs p >= {CONFIRM_FROM_MODEL}")
+        if conf < UNSURE_BELOW or intent == "other":
+            if self.lex.asks(norm):
+                # A clear question no intent fits: the drafter answers it or says it does not know.
+                return done("other", "open_question", conf, source, f"{why}; a question no flow serves")
+            return done("other", "unsure", conf, source, f"{why}; not understood")
         return done(intent, intent, conf, source, why)
+
+    def _dissatisfied(self, norm: str, slots: Slots) -> bool:
+        return (
+            slots.anger > 0
+            or slots.threat
+            or slots.reason_kind == "quality"
+            or any(w in norm for w in self.lex.complaint_words)
+        )
 
     def _ask_llm(self, text: str) -> str | None:
         try:

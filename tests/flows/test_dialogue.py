@@ -159,3 +159,24 @@ def test_a_missing_template_variable_is_an_error_naming_it(shop: Shop, tmp_path:
     (tmp_path / "t.yaml").write_text('bad: {variables: [term], text: "{term} {amount}"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="amount"):
         FlowTemplates(shop, tmp_path)
+
+
+def test_naming_a_product_picks_the_order_asked_about(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    ask, answer = talk(manager(shop, backend, router), "b01", "我的快递到哪了", "保温杯那一单")
+    assert "7001" in ask.reply and "7002" in ask.reply  # which order?
+    assert answer.intent == "logistics" and answer.action == "logistics.query"
+    assert "SF1234567890" in answer.reply and "7001" not in answer.reply
+
+
+def test_changing_ones_mind_about_a_cancel_keeps_the_order(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    before = backend.export().model_dump()
+    ask, no, yes = talk(manager(shop, backend, router), "b01", "还没付款的那个订单不要了", "算了算了，先不取消了", "确认")
+    assert "7003" in ask.reply
+    assert no.intent == "deny" and no.state.get("pending") is None
+    assert yes.action is None  # the yes has nothing left to confirm
+    assert backend.export().model_dump() == before
+
+
+def test_clear_off_topic_questions_go_to_the_drafter_without_a_handover(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    outs = talk(manager(shop, backend, router), "b01", "你们工厂在哪", "你们老板是谁", "今天星期几")
+    assert all(o.reply is None and o.intent == "other" and not o.handoff for o in outs)

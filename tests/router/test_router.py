@@ -104,3 +104,70 @@ def test_router_rejects_an_unfitted_classifier(router: Router) -> None:
 
     with pytest.raises(ValueError):
         Router(router.shop, None, IntentClassifier(lambda s: list(s)))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("付款后多久发货", "shipping_policy"),  # how soon it ships, before buying
+        ("付款後幾天發貨呀", "shipping_policy"),
+        ("一般用哪几家快递", "shipping_policy"),
+        ("我想指定发顺丰可以吗", "shipping_policy"),
+        ("能送货上门吗", "shipping_policy"),
+        ("我的快递到哪了", "logistics"),  # the buyer's own parcel
+        ("我已经付款了，什么时候发货", "logistics"),
+    ],
+)
+def test_shipping_policy_is_asked_in_general_and_logistics_about_my_parcel(router: Router, text: str, intent: str) -> None:
+    turn = router.route(text, {})
+    assert turn.intent == intent, turn.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("买茶叶送什么", "price_promotion"),  # gifts are promotions
+        ("有没有赠品呀", "price_promotion"),
+        ("双十一那个折扣现在还能用吗", "price_promotion"),
+        ("打折的那款还有货吗", "stock"),  # a discount word does not make a stock question a promotion
+        ("帮我推荐一下尺码", "size_advice"),
+        ("这款偏大还是偏小", "size_advice"),
+        ("龙井搭什么杯子好", "recommendation"),
+        ("你们包油吗", "shipping_policy"),  # typo of 包邮
+        ("保温杯多少前", "price_promotion"),  # typo of 多少钱
+    ],
+)
+def test_promotions_sizes_outfits_and_typos_route_by_meaning(router: Router, text: str, intent: str) -> None:
+    turn = router.route(text, {})
+    assert turn.intent == intent, turn.explanation
+
+
+def test_a_question_mentioning_the_shop_is_not_a_complaint_without_complaint_words(router: Router) -> None:
+    assert router.route("定制的杯子图案怎么发给你们", {}).intent != "complaint"
+    assert router.route("你们这服务太差了", {}).intent == "complaint"
+
+
+def test_declining_an_action_by_naming_it_is_a_no(router: Router) -> None:
+    pending = {"pending": {"id": "act1", "kind": "cancel", "intent": "cancel_order", "tid": "7003"}}
+    for text in ("算了算了，先不取消了", "不用了 谢谢", "还是不退了", "先别取消"):
+        assert router.route(text, pending).intent == "deny", text
+    # A no followed by a new request is that request.
+    assert router.route("不，我要退货", pending).intent == "return"
+
+
+def test_naming_a_product_answers_which_order(router: Router) -> None:
+    pending = {
+        "pending": {"id": "q1", "kind": "choose_order", "intent": "logistics", "options": ["7001", "7002"]},
+        "option_products": ["T101", "W202"],
+    }
+    turn = router.route("保温杯那一单", pending)
+    assert (turn.intent, turn.fine_intent) == ("logistics", "choose_order")
+    assert "W202" in turn.slots.product_ids
+
+
+def test_clear_questions_no_flow_serves_go_to_the_drafter_and_gibberish_is_not_understood(router: Router) -> None:
+    question = router.route("你们工厂在哪", {})
+    assert (question.intent, question.fine_intent) == ("other", "open_question")
+    for text in ("asdfgh", "啊啊啊啊", "😂😂"):
+        turn = router.route(text, {})
+        assert (turn.intent, turn.fine_intent) in (("other", "unsure"), ("other", "empty")), turn.explanation
