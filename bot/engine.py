@@ -163,7 +163,9 @@ class Bot:
             "quick_replies": list(outcome.quick_replies),
         }
         if outcome.reply is not None:
-            flags = check_reply(outcome.reply, {}, self.shop, buyer=buyer_id, check_numbers=False)
+            flags = check_reply(
+                outcome.reply, {}, self.shop, buyer=buyer_id, check_numbers=False, known_texts=[text]
+            )
             return TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **base)
 
         from bot.drafting.pipeline import DraftRequest

@@ -29,6 +29,9 @@ def cited(facts: Facts, text: str) -> list[Source]:
     for promo in facts.promotions:
         if promo.title.replace(" ", "") in flat:
             add(Source(id=f"promotion:{promo.id}", citation=promo.citation, title=promo.title))
+    named = facts.named_promotion
+    if named is not None and named.title.replace(" ", "") in flat:
+        add(Source(id=f"promotion:{named.id}", citation=named.citation, title=named.title))
     if facts.intent in _POLICY_INTENTS:
         add(Source(id="shop:policy", citation=POLICY_CITATION, title="店铺政策"))
         for p in facts.passages:

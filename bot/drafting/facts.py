@@ -14,17 +14,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.drafting.matching import (
-    MIN_COVER,
-    attributes_asked,
-    core,
-    cover,
-    flat,
-    topic_of,
-)
+from bot.drafting.matching import attributes_asked, core, flat, topic_of
+from bot.drafting.relevance import MIN_SCORE, Question, Relevance
 from bot.drafting.sizing import Measures, SizeAdvice, advise, parse_measures
 from bot.errors import TellCustomer
 from bot.guards.pii import mask_pii
+from bot.guards.wordlists import matcher
 from bot.money import fmt
 from bot.pricing import BasketLine, price_basket
 from bot.shop.models import (
@@ -38,11 +33,14 @@ from bot.shop.models import (
     Shop,
     Sku,
 )
+from bot.text.normalize import normalize
+from bot.text.tokenize import ShopTokenizer
 from bot.turns import Source
 
 MAX_PRODUCTS = 3
 MAX_PASSAGES = 5
 MAX_RECOMMEND = 3
+_CACHE_SIZE = 4096
 _QTY = re.compile(r"([0-9]+|[一二两三四五六七八九十])\s*(件|个|条|双|顶|盒|罐|套|份|包)")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -114,6 +112,7 @@ class AnswerFact(BaseModel):
     answer: str
     source: Source
     cover: float
+    head: float = 0.0  # how well its heading (FAQ question, attribute name, rule title) matches
 
 
 class PromoFact(BaseModel):
@@ -122,6 +121,8 @@ class PromoFact(BaseModel):
     title: str
     detail: str
     ends: str
+    starts: str = ""
+    status: str = "active"  # active | ended | upcoming (at the request's now)
     how_to_get: str | None = None
     applies_to: list[str] = Field(default_factory=list)  # focus product ids it covers
     citation: str
@@ -131,9 +132,10 @@ class RecoFact(BaseModel):
     product_id: str
     title: str
     category: str
-    price: str
+    price: str  # the pricing engine's price of one piece (item discounts applied)
     in_stock: bool
     citation: str
+    why: str | None = None  # the product's own words that match what the buyer asked for
 
 
 class Facts(BaseModel):
@@ -159,6 +161,15 @@ class Facts(BaseModel):
     answers: list[AnswerFact] = Field(default_factory=list)
     passages: list[dict[str, Any]] = Field(default_factory=list)
     recommendations: list[RecoFact] = Field(default_factory=list)
+    recommend_basis: str | None = None  # "related" (goes with the focus product) | "asked" (what the buyer asked for)
+    # A promotion the buyer names that is not valid now (ended or not started yet).
+    named_promotion: PromoFact | None = None
+    # How well the list of current promotions answers the question (same scale as answers).
+    promotions_cover: float = 0.0
+    # How well the shop's shipping policy (包邮, 发货时间, 快递) answers the question.
+    policy_cover: float = 0.0
+    # The buyer asks to pay or talk outside the platform (微信, 私下转账 …).
+    off_platform: bool = False
 
     def focus(self) -> ProductFact | None:
         return self.products[0] if self.products else None
@@ -241,13 +252,28 @@ def _promo_detail(promo: Any) -> str:
 class FactsBuilder:
     """Builds :class:`Facts` for one draft request from the shop, a retriever and a linker."""
 
-    def __init__(self, shop: Shop, retriever: Retriever, linker: Linker, *, passages: int = MAX_PASSAGES) -> None:
+    def __init__(
+        self,
+        shop: Shop,
+        retriever: Retriever,
+        linker: Linker,
+        *,
+        passages: int = MAX_PASSAGES,
+        tokenizer: ShopTokenizer | None = None,
+    ) -> None:
         if passages <= 0:
             raise ValueError("passages must be positive")
         self.shop = shop
         self.retriever = retriever
         self.linker = linker
         self.k = passages
+        tok = tokenizer or getattr(retriever, "tokenizer", None) or getattr(linker, "tokenizer", None)
+        if not isinstance(tok, ShopTokenizer):
+            tok = ShopTokenizer(_shop_words(shop))
+        self.relevance = Relevance(_shop_texts(shop), tok)
+        self._promo_texts = {p.id: _promo_text(p) for p in shop.promotions}
+        self._history_focus: dict[str, str | None] = {}
+        self._reco_prices: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
     # The request type lives in pipeline.py; only its fields are used here.
     def build(self, req: Any) -> Facts:
@@ -266,6 +292,7 @@ class FactsBuilder:
             now=req.now.isoformat(),
             policy=self._policy(),
         )
+        facts.off_platform = bool(matcher("off_platform").find(normalize(question).replace(" ", ""), skip_negated=True))
         products, mention = self._products(question, entities, req.history)
         facts.products = [_product_fact(p) for p in products]
         focus = products[0] if products else None
@@ -280,12 +307,21 @@ class FactsBuilder:
         if focus is not None and focus.size_chart is not None:
             facts.size_advice = advise(focus.id, focus.size_chart, measures)
         facts.promotions = self._promotions(req.now, products)
+        # The question without the words that only name the product asked about.
+        drop = _naming_words(focus, mention)
+        q = self.relevance.question(question, drop=drop)
         if focus is not None:
             self._quote(facts, focus, req.now, buyer)
-            facts.recommendations = self._recommend(focus, question)
+        facts.recommendations, facts.recommend_basis = self._recommend(focus, mention, question, q, req.now, buyer, req.intent)
         hits = self._search(question, focus, req.now)
         facts.passages = hits
-        facts.answers = self._answers(question, focus, hits)
+        facts.answers = self._answers(question, q, focus, hits)
+        facts.named_promotion = self._named_promotion(q, req.now)
+        facts.policy_cover = round(self.relevance.score(q, _policy_text(facts.policy)), 4)
+        if facts.promotions:
+            facts.promotions_cover = round(
+                self.relevance.score(q, " ".join(self._promo_texts[p.id] for p in facts.promotions) + _OFFER_WORDS), 4
+            )
         return facts
 
     # --- pieces --------------------------------------------------------------------------
@@ -324,9 +360,16 @@ class FactsBuilder:
 
     def _focus_from_history(self, history: Sequence[tuple[str, str]]) -> str | None:
         for _role, text in reversed(list(history or [])):
-            mentions = self.linker.link(text)
-            if mentions:
-                return str(mentions[0].product_id)
+            found = self._history_focus.get(text, False)
+            if found is False:
+                # Earlier messages come back every turn: link each text once.
+                mentions = self.linker.link(text)
+                found = str(mentions[0].product_id) if mentions else None
+                if len(self._history_focus) >= _CACHE_SIZE:
+                    self._history_focus.clear()
+                self._history_focus[text] = found
+            if found:
+                return found
         return None
 
     def _skus(self, facts: Facts, focus: Product | None, entities: dict[str, Any], mention: Any, question: str) -> None:
@@ -413,7 +456,41 @@ class FactsBuilder:
         facts.quote = quote.to_dict()
         facts.quote_basis = basis
 
-    def _recommend(self, focus: Product, question: str) -> list[RecoFact]:
+    def _recommend(
+        self, focus: Product | None, mention: Any, question: str, q: Question, now: datetime, buyer: Buyer, intent: str
+    ) -> tuple[list[RecoFact], str | None]:
+        """Products to suggest: the kind the buyer names ranked by how well their attributes
+        and selling points match the wishes in the question (透气, 保暖); else the focus
+        product's related products."""
+        shop = self.shop
+        wanted = core(question)
+        named = {p.category for p in shop.products.values() if p.category and normalize(p.category) in wanted}
+        # "推荐件绿茶" links to a 绿茶 product by its category word alone: that is the kind
+        # asked for, not a product to pair with.
+        by_kind = mention is not None and normalize(getattr(mention, "span", "")).replace(" ", "") in {normalize(c) for c in named}
+        asks_kind = bool(named) and (focus is None or focus.category not in named or (by_kind and intent == "recommendation"))
+        if by_kind and asks_kind:
+            focus = None
+        if focus is not None and not asks_kind:
+            related = self._related(focus, question, now, buyer)
+            return related, "related" if related else None
+        if not asks_kind and intent != "recommendation":
+            return [], None
+        pool = [p for p in shop.products.values() if (not named or p.category in named) and p.id != (focus.id if focus else None)]
+        wishes = Question(tuple(t for t in q.terms if t.word not in {normalize(c) for c in named}))
+        scored = []
+        for p in pool:
+            text = _product_text(p)
+            score = self.relevance.score(wishes, text) if wishes.terms else 0.0
+            scored.append((score, p))
+        if not named and not any(sc > 0 for sc, _ in scored):
+            return [], None  # nothing in the shop matches what was asked for
+        if not named:
+            scored = [sp for sp in scored if sp[0] > 0]
+        scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
+        return [self._reco(p, now, buyer, wishes) for _, p in scored[:MAX_RECOMMEND]], "asked"
+
+    def _related(self, focus: Product, question: str, now: datetime, buyer: Buyer) -> list[RecoFact]:
         shop = self.shop
         wanted = core(question)
         related = [shop.products[r] for r in focus.related if r in shop.products and r != focus.id]
@@ -431,16 +508,68 @@ class FactsBuilder:
             )
         pool = matching or related
         pool = [p for p in pool if p.in_stock] + [p for p in pool if not p.in_stock]
-        return [
-            RecoFact(product_id=p.id, title=p.title, category=p.category, price=fmt(p.price), in_stock=p.in_stock, citation=product_citation(p))
-            for p in pool[:MAX_RECOMMEND]
-        ]
+        return [self._reco(p, now, buyer, None) for p in pool[:MAX_RECOMMEND]]
+
+    def _reco_price(self, p: Product, now: datetime, buyer: Buyer) -> str:
+        """One piece of the cheapest in-stock SKU, item discounts applied (pricing engine).
+        Cached per product, buyer and set of valid promotions: the price changes only then."""
+        valid = tuple(sorted(promo.id for promo in self.shop.promotions_at(now)))
+        key = (p.id, buyer.id, valid)
+        cached = self._reco_prices.get(key)
+        if cached is not None:
+            return cached
+        price = fmt(p.price)
+        in_stock = [s for s in p.skus if s.stock > 0]
+        if in_stock:
+            cheapest = min(in_stock, key=lambda s: s.price)
+            try:
+                quote = price_basket(self.shop, [BasketLine(cheapest.sku_id, 1)], now, buyer=buyer)
+                price = str(quote.to_dict()["subtotal"])
+            except TellCustomer:
+                pass
+        if len(self._reco_prices) >= _CACHE_SIZE:
+            self._reco_prices.clear()
+        self._reco_prices[key] = price
+        return price
+
+    def _reco(self, p: Product, now: datetime, buyer: Buyer, wishes: Question | None) -> RecoFact:
+        price = self._reco_price(p, now, buyer)
+        why = None
+        if wishes is not None and wishes.terms:
+            lines = [*p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items())]
+            best = max(lines, key=lambda line: self.relevance.score(wishes, line), default=None)
+            if best is not None and self.relevance.score(wishes, best) > 0:
+                why = best
+        return RecoFact(
+            product_id=p.id, title=p.title, category=p.category, price=price, in_stock=p.in_stock,
+            citation=product_citation(p), why=why,
+        )
+
+    def _named_promotion(self, q: Question, now: datetime) -> PromoFact | None:
+        """The promotion the buyer names, when it is not valid at ``now``."""
+        if not q.terms or all(promo.valid_at(now) for promo in self.shop.promotions):
+            return None
+        best, best_score = None, 0.0
+        for promo in self.shop.promotions:
+            score = self.relevance.score(q, promo.title)
+            if score > best_score:
+                best, best_score = promo, score
+        if best is None or best.valid_at(now) or best_score < MIN_SCORE:
+            return None
+        if len(self.relevance.matched(q, best.title)) < 2:
+            return None  # one shared word (折) does not name a promotion
+        tz = self.shop.tz
+        return PromoFact(
+            id=best.id, type=best.type, title=best.title, detail=_promo_detail(best),
+            starts=_day(best.start.astimezone(tz)), ends=_day(best.end.astimezone(tz)),
+            status="ended" if best.end.timestamp() < now.timestamp() else "upcoming",
+            citation=promotion_citation(best.id),
+        )
 
     def _search(self, question: str, focus: Product | None, now: datetime) -> list[dict[str, Any]]:
-        # Ask for more than needed: other products' passages are dropped below.
+        # Ask for more than needed: other products' passages are dropped below. No second
+        # search restricted to the focus product: its own fields are scored one by one.
         hits = list(self.retriever.search(question, k=self.k * 3, now=now))
-        if focus is not None:
-            hits += list(self.retriever.search(question, k=3, product_id=focus.id, now=now))
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
         for hit in hits:
@@ -457,42 +586,136 @@ class FactsBuilder:
             )
         return out[: self.k]
 
-    def _answers(self, question: str, focus: Product | None, passages: list[dict[str, Any]]) -> list[AnswerFact]:
-        drop: tuple[str, ...] = ()
-        if focus is not None:
-            drop = (focus.category.lower(),)
-        q = core(question, drop=drop)
-        found: list[AnswerFact] = []
+    def _answers(self, question: str, q: Question, focus: Product | None, passages: list[dict[str, Any]]) -> list[AnswerFact]:
+        """Shop data that answers the question, best first: the focus product's FAQ,
+        attributes and texts, then retrieved rules, FAQ and product passages. Each is scored
+        by :class:`Relevance`; only those covering at least half the question are kept."""
+        rel = self.relevance
+        # (answer, how well its own heading — FAQ question, attribute name, rule title —
+        # matches): among equally covering answers, the one whose heading asks the same wins.
+        found: list[tuple[AnswerFact, float]] = []
         if focus is not None:
             src = Source(id=f"product:{focus.id}", citation=product_citation(focus), title=focus.title)
             for qa in focus.faq:
-                c = cover(q, qa.q)
-                if c >= MIN_COVER:
-                    found.append(AnswerFact(kind="faq", question=qa.q, answer=qa.a, source=src, cover=c))
-            for attr in attributes_asked(question, focus.attributes):
-                found.append(AnswerFact(kind="attribute", question=attr, answer=f"{attr}：{focus.attributes[attr]}", source=src, cover=1.0))
+                head = rel.score(q, qa.q)
+                c = max(head, rel.score(q, f"{qa.q} {qa.a}"))
+                if c >= MIN_SCORE:
+                    found.append((AnswerFact(kind="faq", question=qa.q, answer=qa.a, source=src, cover=round(c, 4)), head))
+            asked = attributes_asked(question, focus.attributes)
+            for attr, value in focus.attributes.items():
+                head = 1.0 if attr in asked else rel.score(q, attr)
+                c = max(head, rel.score(q, f"{attr} {value}"))
+                if c >= MIN_SCORE:
+                    found.append((AnswerFact(kind="attribute", question=attr, answer=f"{attr}：{value}", source=src, cover=round(c, 4)), head))
             field = topic_of(question)
-            if field == "care" and focus.care:
-                found.append(AnswerFact(kind="care", question="洗护", answer=focus.care, source=src, cover=1.0))
-            if field == "usage" and focus.usage:
-                found.append(AnswerFact(kind="usage", question="穿搭/用法", answer=focus.usage, source=src, cover=1.0))
-            if field == "selling_points" and focus.selling_points:
-                found.append(AnswerFact(kind="selling_points", question="特点", answer="；".join(focus.selling_points), source=src, cover=1.0))
+            texts = {
+                "care": ("保养方法", focus.care),
+                "usage": ("使用建议", focus.usage),
+                "selling_points": ("特点", "；".join(focus.selling_points) if focus.selling_points else None),
+            }
+            for kind, (label, text) in texts.items():
+                if not text:
+                    continue
+                c = 1.0 if field == kind else rel.score(q, text)
+                if c >= MIN_SCORE:
+                    found.append((AnswerFact(kind=kind, question=label, answer=text, source=src, cover=round(c, 4)), 1.0 if field == kind else 0.0))
         for p in passages:
-            c = max(cover(q, p["title"]), cover(q, p["text"][:200]))
-            answer = _relevant_sentences(q, _answer_part(p["title"], p["text"]))
-            if c < MIN_COVER or any(_same(answer, a.answer) for a in found):
+            if focus is not None and p["product_id"] == focus.id and p["type"] != "product_faq":
+                continue  # the product's own fields are scored above, one by one
+            if focus is None and p["product_id"]:
+                continue  # a product the buyer did not name does not answer their question
+            c = rel.score(q, f"{p['title']} {p['text']}")
+            if c < MIN_SCORE:
+                continue
+            answer = self._relevant_sentences(q, _answer_part(p["title"], p["text"]))
+            if any(_same(answer, a.answer) for a, _ in found):
                 continue
             found.append(
-                AnswerFact(kind="passage", question=p["title"], answer=answer,
-                           source=Source(id=p["id"], citation=p["citation"], title=p["title"], score=p["score"]), cover=c)
+                (AnswerFact(kind="passage", question=p["title"], answer=answer,
+                            source=Source(id=p["id"], citation=p["citation"], title=p["title"], score=p["score"]),
+                            cover=round(c, 4)), rel.score(q, p["title"]))
             )
-        found.sort(key=lambda a: -a.cover)
-        return found
+        # Stable sort: among equals, the product's own data first, then retrieval order.
+        found.sort(key=lambda ah: (-ah[0].cover, -ah[1]))
+        for a, head in found:
+            a.head = round(head, 4)
+        return [a for a, _ in found]
+
+    def _relevant_sentences(self, q: Question, text: str) -> str:
+        """The sentences of a long passage that speak to the question (all when none does)."""
+        sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
+        if len(sentences) <= 2:
+            return text
+        keep = [x for x in sentences if self.relevance.matched(q, x)]
+        return "".join(keep) if keep else text
+
+
+_OFFER_WORDS = " 优惠 活动 折扣 打折 促销 券"
+
+
+def _policy_text(policy: dict[str, Any]) -> str:
+    """The shipping policy in the words the template reply uses."""
+    regions = "、".join(policy.get("no_free_shipping_regions") or [])
+    return (
+        f"满{policy.get('free_shipping_threshold') or ''}元包邮 {regions}除外 运费 "
+        f"下单付款后{policy.get('ship_within_hours')}小时内发货 发货时间 快递 {'、'.join(policy.get('carriers') or [])}"
+    )
+
+
+def _day(when: datetime) -> str:
+    return f"{when.month}月{when.day}日"
+
+
+def _promo_text(promo: Any) -> str:
+    return f"{promo.title} {_promo_detail(promo)} {getattr(promo, 'how_to_get', '') or ''} {getattr(promo, 'description', '') or ''}"
+
+
+def _product_text(p: Product) -> str:
+    return " ".join([p.title, p.category, *p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items()), p.usage or ""])
+
+
+def _naming_words(focus: Product | None, mention: Any) -> list[str]:
+    """Phrases that only name the product asked about: the linked span, its title and category."""
+    if focus is None:
+        return []
+    words = [focus.title, *focus.title.split(), focus.category]
+    span = getattr(mention, "span", None)
+    if span and getattr(mention, "product_id", None) == focus.id:
+        words.append(span)
+    return words
+
+
+def _shop_words(shop: Shop) -> list[str]:
+    words: set[str] = set()
+    for p in shop.products.values():
+        words.update(w for w in [p.title, *p.title.split(), p.category, *p.attributes] if w)
+    return sorted(words)
+
+
+def _shop_texts(shop: Shop) -> list[str]:
+    """Every text a reply can be drafted from, one document each (for word rarity)."""
+    texts: list[str] = []
+    for entry in shop.faq:
+        texts.append(f"{entry.q} {entry.a}")
+    for doc in shop.rules:
+        for section in doc.sections:
+            texts.append(f"{doc.title} {section.heading} {section.text}")
+    for p in shop.products.values():
+        texts.append(f"{p.title} {p.category}")
+        texts.extend(f"{k} {v}" for k, v in p.attributes.items())
+        texts.extend(p.selling_points)
+        texts.extend(t for t in (p.usage, p.care) if t)
+        texts.extend(f"{qa.q} {qa.a}" for qa in p.faq)
+    for promo in shop.promotions:
+        texts.append(_promo_text(promo))
+    return texts or [shop.info.name]
 
 
 def _answer_part(title: str, text: str) -> str:
-    """A passage's text without a leading line that repeats its title or question."""
+    """A passage's text without the question it answers (``问：… 答：…``) or a leading line
+    that repeats its title."""
+    if "答：" in text:
+        return text.split("答：", 1)[1].strip()
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if len(lines) > 1:
         head = flat(lines[0])
@@ -502,15 +725,6 @@ def _answer_part(title: str, text: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])")
-
-
-def _relevant_sentences(question_core: str, text: str) -> str:
-    """The sentences of a long passage that speak to the question (all when none does)."""
-    sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
-    if len(sentences) <= 2:
-        return text
-    keep = [x for x in sentences if cover(question_core, x) > 0]
-    return "".join(keep) if keep else text
 
 
 def _same(a: str, b: str) -> bool:

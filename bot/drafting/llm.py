@@ -29,7 +29,7 @@ PROMPT_VARS: dict[str, tuple[str, ...]] = {
     "regenerate": ("reasons",),
 }
 # Facts not sent in the system message: the buyer's own words stay user content.
-_PRIVATE_FACTS = {"question"}
+_PRIVATE_FACTS = {"question", "promotions_cover", "policy_cover"}
 # Local OpenAI-compatible servers (vLLM, Ollama…) need no key, but the client insists on one.
 _NO_KEY = "not-needed"
 

@@ -1,8 +1,6 @@
-"""Does a piece of shop data answer the buyer's question? Lexical, explainable matching.
-
-The question is normalised, stripped of words that carry no topic (data/question_stopwords.txt)
-and cut into character bigrams; a candidate answers when it covers enough of them. This keeps
-"是哪个工厂生产的" from being answered with 产地: saying "unknown" beats a wrong fact.
+"""Word lists and small text helpers for matching questions to shop data: stop words,
+topic words (care / usage / selling points), attribute aliases, the flat matching form.
+Scoring a candidate against a question lives in :mod:`bot.drafting.relevance`.
 """
 
 from __future__ import annotations

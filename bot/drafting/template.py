@@ -8,10 +8,15 @@ from typing import Any
 
 from bot.drafting.facts import AnswerFact, Facts, ProductFact
 from bot.drafting.prompts import PromptSet
+from bot.drafting.relevance import MIN_SCORE
 
 _PRODUCT_ANSWERS = ("faq", "attribute", "care", "usage", "selling_points")
+_SHOP_ANSWERS = ("faq", "passage")  # the shop's FAQ, rules and retrieved passages
 LOW_STOCK = 10  # at or below this, the reply says only a few are left
 MAX_ANSWERS = 2
+# A rule or FAQ replaces the shipping-policy summary only when it answers clearly more of
+# the question (指定快递 is in a rule, not in the summary).
+POLICY_MARGIN = 0.25
 
 # Every template and the variables the drafter passes; checked against the file at start-up.
 TEMPLATE_VARS: dict[str, tuple[str, ...]] = {
@@ -64,6 +69,11 @@ TEMPLATE_VARS: dict[str, tuple[str, ...]] = {
     "close_colour": ("a", "b"),
     "price_plain": ("term", "item", "qty", "total"),
     "promo_for_item": ("promos",),
+    "promo_ended": ("term", "title", "starts", "ends"),
+    "promo_upcoming": ("term", "title", "starts", "ends"),
+    "promotions_now": ("promos",),
+    "reco_item_why": ("title", "price", "why"),
+    "off_platform": ("term",),
 }
 
 # Intents answered from product data first; the rest from FAQ / rules passages.
@@ -103,6 +113,11 @@ class TemplateDrafter:
     # --- entry ---------------------------------------------------------------------------
 
     def draft(self, req: Any, facts: Facts, *, retry_reason: str | None = None) -> str:
+        if facts.off_platform:
+            # Whatever else was asked: payment and contact stay on the platform.
+            return self.t("off_platform", term=facts.address_term)
+        if facts.named_promotion is not None and (facts.intent == "price_promotion" or facts.focus() is None):
+            return self._named_promotion(facts)
         handler: Callable[[Facts], str | None] = getattr(self, _HANDLERS.get(facts.intent, "_general"))
         text = handler(facts)
         if text is None and handler != self._general:
@@ -134,7 +149,10 @@ class TemplateDrafter:
             text = self.t("answer", term=f.address_term, subject=subject, answer=_sentence(answer))
         # A second answer only when it is about this product and as close to the question.
         for extra in rest:
-            if extra.kind in _PRODUCT_ANSWERS and extra.cover >= first.cover and extra.answer.strip() not in text:
+            if (
+                extra.kind in _PRODUCT_ANSWERS and extra.cover >= first.cover and extra.head >= first.head > 0
+                and extra.answer.strip() not in text
+            ):
                 text += self.t("answer_more", answer=_sentence(extra.answer.strip()))
         return text
 
@@ -267,6 +285,11 @@ class TemplateDrafter:
 
     def _price(self, f: Facts) -> str | None:
         if f.quote is None:
+            # A question about how offers work (叠加, 领券) is answered from the rules; a
+            # question about what is on offer gets the list of current promotions.
+            best = f.answers[0] if f.answers else None
+            if best is not None and best.kind in _SHOP_ANSWERS and best.cover > f.promotions_cover:
+                return self._answers_text(f, f.answers)
             return self._promotions_overview(f)
         q = f.quote
         line = q["lines"][0]
@@ -311,6 +334,16 @@ class TemplateDrafter:
             gap += self._close(f, f"直接拍{line['qty']}件", f"搭上{pair.title}一起凑单")
         return gap
 
+    def _named_promotion(self, f: Facts) -> str:
+        promo = f.named_promotion
+        assert promo is not None
+        key = "promo_ended" if promo.status == "ended" else "promo_upcoming"
+        text = self.t(key, term=f.address_term, title=promo.title, starts=promo.starts, ends=promo.ends)
+        if f.promotions:
+            items = "；".join(self.t("promo_item", title=p.title, ends=p.ends) for p in f.promotions)
+            text += self.t("promotions_now", promos=items)
+        return text
+
     def _promotions_overview(self, f: Facts) -> str:
         if not f.promotions:
             return self.t("promotions_none", term=f.address_term)
@@ -326,9 +359,12 @@ class TemplateDrafter:
         if not f.recommendations:
             return None
         picks = [r for r in f.recommendations if r.in_stock] or f.recommendations
-        items = "、".join(self.t("reco_item", title=r.title, price=r.price) for r in picks[:2])
+        items = "、".join(
+            self.t("reco_item_why", title=r.title, price=r.price, why=r.why) if r.why else self.t("reco_item", title=r.title, price=r.price)
+            for r in picks[:2]
+        )
         product = f.focus()
-        if product is not None:
+        if product is not None and f.recommend_basis == "related":
             text = self.t("recommend", term=f.address_term, title=product.title, items=items)
         else:
             text = self.t("recommend_generic", term=f.address_term, items=items)
@@ -337,6 +373,11 @@ class TemplateDrafter:
         return text
 
     def _shipping(self, f: Facts) -> str:
+        best = f.answers[0] if f.answers else None
+        if best is not None and best.kind in _SHOP_ANSWERS and best.cover >= max(f.policy_cover + POLICY_MARGIN, MIN_SCORE):
+            # A question the policy summary does not cover (指定快递) is answered from the
+            # matching rule or FAQ.
+            return self._answers_text(f, f.answers)
         p = f.policy
         regions = p.get("no_free_shipping_regions") or []
         except_ = self.t("free_except", regions="、".join(regions)) if regions else ""

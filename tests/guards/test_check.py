@@ -91,3 +91,19 @@ def test_mask_pii_masks_phones_addresses_ids_and_email() -> None:
     assert "文三路****" in masked and "100号" not in masked
     assert "wang@" not in masked
     assert mask_pii("黑色L码还有货吗") == "黑色L码还有货吗"
+
+
+def test_repeating_an_order_id_the_buyer_typed_is_not_a_leak(mini_shop: Shop) -> None:
+    # "没有查到订单 8001" answers the buyer's own words; it tells them nothing new.
+    assert codes("没有查到订单8001哦", mini_shop, check_numbers=False, known_texts=["查一下8001"]) == []
+    assert "data_leak" in codes("没有查到订单8001哦", mini_shop, check_numbers=False, known_texts=["查一下7001"])
+
+
+@pytest.mark.parametrize("text", ["不走淘宝了，我直接支付宝转你们行不行", "加个微信私下转账吧", "我直接转给你们行吗"])
+def test_buyer_requests_to_pay_off_the_platform_are_recognised(text: str, mini_shop: Shop) -> None:
+    assert "off_platform" in codes(text, mini_shop, check_numbers=False)
+
+
+def test_a_reply_keeping_payment_on_the_platform_is_not_flagged(mini_shop: Shop) -> None:
+    text = "亲，付款请在淘宝订单页面完成，本店不会要求在淘宝以外的渠道付款，也不会要求私下转账哦～"
+    assert codes(text, mini_shop, check_numbers=False) == []

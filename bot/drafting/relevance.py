@@ -1,0 +1,185 @@
+"""Does a piece of shop text answer the buyer's question? Weighted word overlap, explainable.
+
+The question is cut into words (the shop's tokenizer, dictionary words only), words that
+carry no topic are dropped (``data/question_stopwords.txt``, and the words that merely name
+the product asked about), and every remaining word is weighted by how rare it is in the
+shop's own texts (inverse document frequency), so 发票 or 皱 count for much more than 穿 or
+衣服. A candidate's score is the weighted share of the question's words it contains.
+
+A word the shop's texts never contain (明星, 工厂) cannot be answered from them: it still
+counts against every candidate, so a question about an unknown topic gets "unknown"
+rather than an answer to a different question. Words match exactly or with at most two
+characters in between (开票 ~ 开发票, 店铺券 ~ 店铺优惠券).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.drafting.matching import DATA, flat, stopwords
+from bot.text.normalize import normalize
+from bot.text.tokenize import ShopTokenizer
+
+MIN_SCORE = 0.4  # a candidate answers when it covers this share of the question's weight
+UNKNOWN_SHARE = 0.5  # weight of a word the shop never uses, relative to the known ones
+MAX_GAP = 2  # characters allowed between the characters of a word in a fuzzy match
+_CJK_OR_WORD = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Term:
+    word: str
+    weight: float
+    known: bool  # found somewhere in the shop's texts
+    alts: tuple[str, ...] = ()  # other words that count as this one (question_synonyms.tsv)
+
+    def found_in(self, text: str) -> bool:
+        return contains(text, self.word) or any(contains(text, a) for a in self.alts)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The content words of a question with their weights."""
+
+    terms: tuple[Term, ...]
+
+    @property
+    def known(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.known)
+
+    @property
+    def total(self) -> float:
+        return sum(t.weight for t in self.terms)
+
+    def words(self) -> list[str]:
+        return [t.word for t in self.terms]
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Buyer word → the words shop texts use for it (data/question_synonyms.tsv)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in (DATA / "question_synonyms.tsv").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].rstrip()
+        word, _, alts = line.partition("\t")
+        if word.strip() and alts.strip():
+            out[flat(normalize(word))] = tuple(a for a in (flat(normalize(x)) for x in alts.split(",")) if a)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _flat_cached(text: str) -> str:
+    """Shop texts are scored again and again: flatten each once."""
+    return flat(text)
+
+
+@lru_cache(maxsize=4096)
+def _cut_cached(tokenizer: ShopTokenizer, phrase: str) -> tuple[str, ...]:
+    """The words of a naming phrase, with the dictionary words inside long ones
+    (男女同款 → 男女, 同款), so a part of a product's name counts as naming it."""
+    return tuple(dict.fromkeys([*tokenizer.cut_plain(phrase), *tokenizer.search_terms(phrase, normalized=True)]))
+
+
+@lru_cache(maxsize=4096)
+def _fuzzy(word: str) -> re.Pattern[str]:
+    return re.compile(f".{{0,{MAX_GAP}}}".join(re.escape(ch) for ch in word))
+
+
+def contains(text: str, word: str) -> bool:
+    """``word`` in ``text`` (both in :func:`flat` form), allowing small gaps for 2+ chars."""
+    if word in text:
+        return True
+    return len(word) >= 2 and not word.isascii() and _fuzzy(word).search(text) is not None
+
+
+class Relevance:
+    """Scores shop texts against questions for one shop. Built once per shop."""
+
+    def __init__(self, texts: Iterable[str], tokenizer: ShopTokenizer) -> None:
+        self.docs = [d for d in (flat(t) for t in texts) if d]
+        if not self.docs:
+            raise ValueError("Relevance needs at least one shop text")
+        self.tokenizer = tokenizer
+        self._df: dict[str, int] = {}
+        self._stop = frozenset(stopwords())
+        self._stop_phrases = tuple(w for w in stopwords() if len(w) >= 2)
+
+    # --- weights -------------------------------------------------------------------------
+
+    def df(self, word: str) -> int:
+        """Number of shop texts containing ``word`` (exactly, else with small gaps)."""
+        found = self._df.get(word)
+        if found is None:
+            found = sum(1 for d in self.docs if word in d)
+            if found == 0 and len(word) >= 2 and not word.isascii():
+                pattern = _fuzzy(word)
+                found = sum(1 for d in self.docs if pattern.search(d))
+            if len(self._df) < 50_000:
+                self._df[word] = found
+        return found
+
+    def weight(self, df: int) -> float:
+        # Smoothed IDF: rare words count more, but a word in two texts is not worth ten
+        # times one in twenty (shop texts are few, rarity is noisy).
+        return math.log((len(self.docs) + 1) / (df + 1)) + 1
+
+    # --- questions -----------------------------------------------------------------------
+
+    def question(self, text: str, *, drop: Iterable[str] = ()) -> Question:
+        """Content words of ``text`` without stop words and without the ``drop`` phrases
+        (the words naming the product asked about)."""
+        norm = normalize(text)
+        drops = sorted({normalize(d).replace(" ", "") for d in drop if d and len(d.strip()) >= 2}, key=len, reverse=True)
+        for phrase in drops:
+            norm = norm.replace(phrase, " ")
+        # Stop phrases (会不会, 有没有) go before cutting: jieba may split them apart.
+        for phrase in self._stop_phrases:
+            norm = norm.replace(phrase, " ")
+        dropped_words = {w for phrase in drops for w in self._words(phrase) if len(w) >= 2}
+        seen: set[str] = set()
+        terms: list[Term] = []
+        known_weights: list[float] = []
+        pending: list[str] = []
+        for word in self.tokenizer.cut_plain(norm):
+            word = flat(word)
+            if not word or not _CJK_OR_WORD.search(word) or word in self._stop or word in dropped_words or word in seen:
+                continue
+            seen.add(word)
+            pending.append(word)
+        table = synonyms()
+        for word in pending:
+            alts = table.get(word, ())
+            df = max([self.df(word), *(self.df(a) for a in alts)])
+            if df:
+                w = self.weight(df)
+                known_weights.append(w)
+                terms.append(Term(word, w, True, alts))
+            else:
+                terms.append(Term(word, 0.0, False))
+        # An unknown word weighs half an average known word of the question: words the
+        # shop never uses (一天, 厉害) must not swamp the ones it does, but a question that
+        # is only about unknown things (明星, 工厂) has nothing to match and stays unanswered.
+        unknown_w = UNKNOWN_SHARE * (sum(known_weights) / len(known_weights)) if known_weights else self.weight(0)
+        return Question(tuple(t if t.known else Term(t.word, unknown_w, False) for t in terms))
+
+    def _words(self, phrase: str) -> tuple[str, ...]:
+        return _cut_cached(self.tokenizer, phrase)
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def score(self, q: Question, text: str) -> float:
+        """Weighted share of the question's words found in ``text`` (0 for an empty question)."""
+        total = q.total
+        if total <= 0:
+            return 0.0
+        cand = _flat_cached(text)
+        got = sum(t.weight for t in q.terms if t.known and t.found_in(cand))
+        return got / total
+
+    def matched(self, q: Question, text: str) -> list[str]:
+        cand = _flat_cached(text)
+        return [t.word for t in q.terms if t.known and t.found_in(cand)]
