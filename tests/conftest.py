@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.clock import FrozenClock
 from bot.ids import SequentialIds
 from bot.shop import Shop, load_shop
+from bot.storage.db import Base, create_all, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SHOP_DIR = ROOT / "knowledge"
@@ -45,3 +49,25 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def ids() -> SequentialIds:
     return SequentialIds()
+
+
+# Storage tests run on SQLite in memory and on disk, and on PostgreSQL when
+# XIAOER_TEST_DATABASE_URL names one (CI starts a server and sets it).
+POSTGRES_URL = os.environ.get("XIAOER_TEST_DATABASE_URL")
+DATABASES = ["memory", "file"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "memory":
+        url = "sqlite://"
+    elif request.param == "file":
+        url = f"sqlite:///{tmp_path / 'xiaoer.db'}"
+    else:
+        url = POSTGRES_URL or ""
+    engine = make_engine(url)
+    if request.param == "postgresql":  # a clean database for every test
+        create_all(engine)
+        Base.metadata.drop_all(engine)
+    yield engine
+    engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,12 +20,9 @@ from bot.storage.db import make_engine
 NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
 
 
-@pytest.fixture(params=["memory", "file"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = "sqlite://" if request.param == "memory" else f"sqlite:///{tmp_path / 'orders.db'}"
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def engine(sql_engine: Engine) -> Engine:
+    return sql_engine
 
 
 @pytest.fixture

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.clock import FrozenClock
 from bot.errors import Conflict, NotFound, TellCustomer
 from bot.ids import SequentialIds
-from bot.storage.db import make_engine
 from bot.suggestions.service import SuggestionService
 from tests.suggestions.helpers import draft
 
 
 @pytest.fixture
-def service(tmp_path: Path, clock: FrozenClock, ids: SequentialIds) -> SuggestionService:
-    return SuggestionService(make_engine(f"sqlite:///{tmp_path / 'x.db'}"), clock, ids)
+def service(sql_engine: Engine, clock: FrozenClock, ids: SequentialIds) -> SuggestionService:
+    return SuggestionService(sql_engine, clock, ids)
 
 
 def test_a_draft_is_stored_pending_with_its_facts_citations_and_flags(service: SuggestionService, clock: FrozenClock) -> None:
