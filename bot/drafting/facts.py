@@ -19,6 +19,7 @@ from bot.drafting.relevance import MIN_SCORE, Question, Relevance
 from bot.drafting.sizing import Measures, SizeAdvice, advise, parse_measures
 from bot.errors import TellCustomer
 from bot.guards.pii import mask_pii
+from bot.retrieval.hybrid import Retriever
 from bot.guards.wordlists import matcher
 from bot.money import fmt
 from bot.pricing import BasketLine, price_basket
@@ -57,18 +58,6 @@ class PassageLike(Protocol):
 class HitLike(Protocol):
     passage: Any
     score: float
-
-
-class Retriever(Protocol):
-    def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        types: Sequence[str] | None = None,
-        product_id: str | None = None,
-        now: datetime | None = None,
-    ) -> Sequence[Any]: ...
 
 
 class Linker(Protocol):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation.results import CaseRecord, Report
+from bot.evaluation.results import Report
 
 # (label, path into metrics, higher is better)
 HEADLINE: tuple[tuple[str, tuple[str, ...], bool], ...] = (
@@ -94,15 +94,15 @@ def compare_reports(a: Report, b: Report, *, a_label: str = "A", b_label: str = 
     for key, case in after.items():
         old = before.get(key)
         if old is None:
-            out.added.append(CaseChange(key, None, case.pass_rate, _first_failure(case)))
+            out.added.append(CaseChange(key, None, case.pass_rate, case.first_failure()))
         elif case.pass_rate > old.pass_rate:
-            out.better.append(CaseChange(key, old.pass_rate, case.pass_rate, _first_failure(old)))
+            out.better.append(CaseChange(key, old.pass_rate, case.pass_rate, old.first_failure()))
         elif case.pass_rate < old.pass_rate:
-            out.worse.append(CaseChange(key, old.pass_rate, case.pass_rate, _first_failure(case)))
+            out.worse.append(CaseChange(key, old.pass_rate, case.pass_rate, case.first_failure()))
         elif case.passed:
             out.unchanged_passing += 1
         else:
-            out.still_failing.append(CaseChange(key, old.pass_rate, case.pass_rate, _first_failure(case)))
+            out.still_failing.append(CaseChange(key, old.pass_rate, case.pass_rate, case.first_failure()))
     for key, case in before.items():
         if key not in after:
             out.removed.append(CaseChange(key, case.pass_rate, None))
@@ -125,17 +125,3 @@ def _dig(data: dict[str, Any], path: tuple[str, ...]) -> float | None:
     return float(cur) if isinstance(cur, (int, float)) and not isinstance(cur, bool) else None
 
 
-def _first_failure(case: CaseRecord) -> str:
-    """Where the case first failed, in its first failing run."""
-    for run in case.runs:
-        if run.passed:
-            continue
-        if run.error:
-            return run.error
-        for turn in run.turns:
-            bad = turn.failures()
-            if bad:
-                return f"turn {turn.index + 1} 「{turn.user}」: {bad[0].message}"
-        if run.final_state_problems:
-            return f"final state: {run.final_state_problems[0]}"
-    return ""

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.evaluation.compare import Comparison
-from bot.evaluation.results import CaseRecord, Report, SuiteRecord
+from bot.evaluation.results import Report, SuiteRecord
 
 
 def _pct(v: Any) -> str:
@@ -30,24 +30,9 @@ def suite_table(suite: SuiteRecord, repeat: int = 1) -> Table:
         if repeat > 1:
             cells.append(f"{sum(r.passed for r in case.runs)}/{len(case.runs)}")
         cells.append(str(len(case.runs[0].turns)) if case.runs else "0")
-        cells.append(_first_failure(case))
+        cells.append(case.first_failure())
         table.add_row(*cells)
     return table
-
-
-def _first_failure(case: CaseRecord) -> str:
-    for run in case.runs:
-        if run.passed:
-            continue
-        if run.error:
-            return run.error
-        for turn in run.turns:
-            bad = turn.failures()
-            if bad:
-                return f"turn {turn.index + 1}: {bad[0].message}"
-        if run.final_state_problems:
-            return run.final_state_problems[0]
-    return ""
 
 
 def failure_details(report: Report, limit: int = 40) -> Group:

@@ -73,6 +73,21 @@ class CaseRecord(BaseModel):
     def pass_rate(self) -> float:
         return sum(r.passed for r in self.runs) / len(self.runs) if self.runs else 0.0
 
+    def first_failure(self) -> str:
+        """Where the case first failed, in its first failing run ("" when it passed)."""
+        for run in self.runs:
+            if run.passed:
+                continue
+            if run.error:
+                return run.error
+            for turn in run.turns:
+                bad = turn.failures()
+                if bad:
+                    return f"turn {turn.index + 1} 「{turn.user}」: {bad[0].message}"
+            if run.final_state_problems:
+                return f"final state: {run.final_state_problems[0]}"
+        return ""
+
 
 class SuiteRecord(BaseModel):
     name: str
