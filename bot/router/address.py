@@ -11,8 +11,10 @@ from bot.router.lexicon import Lexicon
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # A trigger in front of the address: 改成 / 寄到 / 新地址是 …
 _LEAD = re.compile(
-    r"^.*?(?:地址|收货|收件)?(?:改成|改为|改到|换成|换到|更改为|变更为|寄到|发到|送到|寄去|新地址是|地址是|地址为|地址:|地址)\s*"
+    r"^.*?(?:地址|收货|收件)?(?:改成|改为|改到|换成|换到|更改为|变更为|寄到|发到|送到|寄去|新地址是|地址是|地址为|地址:)\s*"
 )
+# A bare "地址" leads the address only when no stronger trigger does ("收货地址写错了，改成…").
+_LEAD_WEAK = re.compile(r"^.*?地址\s*")
 _CITY = re.compile(r"^(.{2,8}?(?:市|自治州|州|地区|盟))")
 _DISTRICT = re.compile(r"^(.{1,8}?(?:区|县|旗|市))")
 _DETAIL_HINT = re.compile(r"\d|路|街|道|号|村|镇|乡|小区|栋|幢|室|楼|弄|巷|大厦|园|苑|公寓|广场|中心|院")
@@ -48,7 +50,7 @@ def parse_address(norm: str, lex: Lexicon) -> NewAddress | None:
     text = _PHONE_LABEL.sub(" ", _PHONE.sub(" ", norm))
     if name_m:
         text = text.replace(name_m.group(0), " ")
-    lead = _LEAD.match(text)
+    lead = _LEAD.match(text) or _LEAD_WEAK.match(text)
     body = _strip_punct(text[lead.end():] if lead else text)
     region: list[str] = []
     rest = body

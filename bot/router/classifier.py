@@ -1,5 +1,7 @@
 """The trained intent classifier: TF-IDF over character n-grams and jieba words, then a
-linear SVM whose margins are turned into probabilities by a softmax. Trained at start-up from ``bot/router/data/train.tsv`` (well under 2 s);
+linear SVM whose margins are turned into probabilities by a softmax. Text naming goods is
+delexicalised first (``〈商品〉还有货吗``), so the model learns how buyers ask rather than which
+goods the examples name. Trained at start-up from ``bot/router/data/train.tsv`` (about 2 s);
 the held-out split ``heldout.tsv`` is read only by :func:`load_examples` for evaluation.
 """
 
@@ -15,6 +17,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from bot.errors import ConfigError
+from bot.router.delex import placeholder_aware
 from bot.router.intents import CANONICAL_INTENTS
 from bot.router.lexicon import DATA_DIR
 from bot.text.normalize import normalize
@@ -53,11 +56,19 @@ class IntentClassifier:
     """Predicts a canonical intent with a probability for normalised text."""
 
     def __init__(
-        self, tokenize: Callable[[str], list[str]], *, c: float = 0.5, temperature: float = 4.0
+        self,
+        tokenize: Callable[[str], list[str]],
+        *,
+        c: float = 0.5,
+        temperature: float = 4.0,
+        delex: Callable[[str], str] | None = None,
     ) -> None:
+        """``delex`` rewrites normalised text before features are taken (see
+        :mod:`bot.router.delex`); it is applied alike to training and to queries."""
         if c <= 0:
             raise ValueError("c must be positive")
-        self._tokenize = tokenize
+        self._tokenize = placeholder_aware(tokenize)
+        self._delex = delex or (lambda norm: norm)
         if temperature <= 0:
             raise ValueError("temperature must be positive")
         self._c = c
@@ -85,7 +96,9 @@ class IntentClassifier:
         self._pipe = Pipeline(
             [("features", features), ("clf", LinearSVC(C=self._c))]
         )
-        self._pipe.fit([normalize(e.text) for e in examples], [e.intent for e in examples])
+        self._pipe.fit(
+            [self._delex(normalize(e.text)) for e in examples], [e.intent for e in examples]
+        )
         return self
 
     @property
@@ -96,7 +109,7 @@ class IntentClassifier:
         """Classify already-normalised text."""
         if self._pipe is None:
             raise RuntimeError("IntentClassifier.predict before fit")
-        scores = self._pipe.decision_function([norm])[0] * self._temperature
+        scores = self._pipe.decision_function([self._delex(norm)])[0] * self._temperature
         exp = np.exp(scores - scores.max())
         probs = exp / exp.sum()
         classes = self._pipe.classes_
@@ -109,6 +122,11 @@ class IntentClassifier:
         )
 
 
-def train_default(tokenize: Callable[[str], list[str]], data_dir: Path = DATA_DIR) -> IntentClassifier:
+def train_default(
+    tokenize: Callable[[str], list[str]],
+    data_dir: Path = DATA_DIR,
+    *,
+    delex: Callable[[str], str] | None = None,
+) -> IntentClassifier:
     """Fit on the training split only (never on ``heldout.tsv``)."""
-    return IntentClassifier(tokenize).fit(load_examples(data_dir / TRAIN_FILE))
+    return IntentClassifier(tokenize, delex=delex).fit(load_examples(data_dir / TRAIN_FILE))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from bot.router.classifier import IntentClassifier, train_default
+from bot.router.delex import delexicaliser_for
 from bot.router.intents import CANONICAL_INTENTS
 from bot.router.lexicon import Lexicon, load_lexicon
 from bot.router.slots import Slots, extract_slots
@@ -89,12 +90,22 @@ class Router:
         except Exception:  # a linker fault must not cost the buyer an answer
             log.exception("entity linker failed")
             return
+        named = []
         for m in mentions:
-            if not getattr(m, "span", ""):
+            span = getattr(m, "span", "")
+            pid = getattr(m, "product_id", None)
+            if not span and pid == focus_product:
                 continue  # only the product in focus, not named by this turn
+            # (an empty span of another product is a typo-tolerant match: named all the same)
+            if span and any(span in k.span and k.score > m.score for k in named if k.span):
+                continue  # "坚果" inside "每日坚果": the longer name decides
+            named.append(m)
+        for m in named:
             pid = getattr(m, "product_id", None)
             if pid and pid not in slots.product_ids:
                 slots.product_ids.append(pid)
+            if not getattr(m, "props", None):
+                continue  # no property named: the product, not each of its SKUs
             for sku in getattr(m, "sku_ids", None) or []:
                 if sku not in slots.sku_ids:
                     slots.sku_ids.append(sku)
@@ -218,7 +229,9 @@ def build_router(
     ``linker`` defaults to the retrieval layer's ``EntityLinker`` for the shop.
     """
     tokenizer = ShopTokenizer(shop_words(shop), cache_dir=cache_dir)
-    classifier = train_default(lambda s: tokenizer.cut(s, normalized=True))
+    classifier = train_default(
+        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop)
+    )
     if linker is None:
         from bot.retrieval.linker import EntityLinker
 

@@ -180,3 +180,47 @@ def test_changing_ones_mind_about_a_cancel_keeps_the_order(shop: Shop, backend: 
 def test_clear_off_topic_questions_go_to_the_drafter_without_a_handover(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
     outs = talk(manager(shop, backend, router), "b01", "你们工厂在哪", "你们老板是谁", "今天星期几")
     assert all(o.reply is None and o.intent == "other" and not o.handoff for o in outs)
+
+
+SNACK = MINI.parent / "snack_shop"
+
+
+@pytest.fixture(scope="module")
+def snack() -> tuple[Shop, Router]:
+    shop = load_shop(SNACK)
+    return shop, build_router(shop)
+
+
+@pytest.fixture
+def snack_backend(snack: tuple[Shop, Router], tmp_path: Path) -> SqlOrderBackend:
+    engine = make_engine(f"sqlite:///{tmp_path / 'snack.db'}")
+    create_all(engine)
+    b = SqlOrderBackend(engine, snack[0])
+    b.ensure_seeded()
+    return b
+
+
+def test_a_snack_shop_buyer_drops_an_unpaid_gift_box_in_words(snack: tuple[Shop, Router], snack_backend: SqlOrderBackend) -> None:
+    shop, router = snack
+    ask, done = talk(manager(shop, snack_backend, router), "c01", "那个红色礼盒我还没付钱，不打算买了", "嗯 可以")
+    assert "9101" in ask.reply and ask.action is None
+    assert done.action == "order.cancel"
+    assert snack_backend.order("9101").status == "TRADE_CLOSED"
+
+
+def test_urging_names_the_order_of_the_product_named_not_of_a_word_inside_it(snack: tuple[Shop, Router], snack_backend: SqlOrderBackend) -> None:
+    shop, router = snack
+    # 每日坚果 is in 9201; 坚果 alone would also fit the 坚果大礼包 of 9202.
+    (out,) = talk(manager(shop, snack_backend, router), "c02", "每日坚果拍了两天了咋还不见发出来")
+    assert out.action == "ticket.create" and "9201" in out.reply and "9202" not in out.reply
+
+
+def test_an_address_change_in_one_long_message_asks_only_for_the_yes(snack: tuple[Shop, Router], snack_backend: SqlOrderBackend) -> None:
+    shop, router = snack
+    ask, done = talk(
+        manager(shop, snack_backend, router), "c01",
+        "碧根果那个订单收货地址写错了，麻烦改成江苏省南京市玄武区珠江路58号", "对的",
+    )
+    assert "9102" in ask.reply and "珠江路58号" in ask.reply
+    assert done.action == "address.update"
+    assert snack_backend.order("9102").address.detail == "珠江路58号"

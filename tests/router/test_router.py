@@ -171,3 +171,49 @@ def test_clear_questions_no_flow_serves_go_to_the_drafter_and_gibberish_is_not_u
     for text in ("asdfgh", "啊啊啊啊", "😂😂"):
         turn = router.route(text, {})
         assert (turn.intent, turn.fine_intent) in (("other", "unsure"), ("other", "empty")), turn.explanation
+
+
+SNACK = MINI.parent / "snack_shop"
+
+
+@pytest.fixture(scope="module")
+def snack_router() -> Router:
+    return build_router(load_shop(SNACK))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你們有賣普洱茶嗎", "你们家卖不卖龙井", "有没有卖保温杯的", "现在还卖普洱吗?"],
+)
+def test_asking_whether_the_shop_sells_something_is_about_the_goods(router: Router, text: str) -> None:
+    assert router.route(text, {}).intent in ("product_info", "stock")
+
+
+def test_a_price_question_about_goods_on_sale_stays_a_price_question(router: Router) -> None:
+    assert router.route("你们卖的龙井多少钱", {}).intent == "price_promotion"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["没付款的那个普洱不要了", "那个还没付钱的龙井我不打算买了", "不想要了，就是没付款那单", "没发货的那个保温杯不要了"],
+)
+def test_dropping_an_unpaid_or_unshipped_order_in_words_is_a_cancellation(router: Router, text: str) -> None:
+    assert router.route(text, {}).intent == "cancel_order"
+
+
+def test_a_name_inside_a_longer_product_name_does_not_add_that_product(snack_router: Router) -> None:
+    # 坚果 is part of 每日坚果 (N101) and of 坚果大礼包 (G301): the buyer named N101.
+    assert snack_router.route("每日坚果怎么还没发货", {}).slots.product_ids == ["N101"]
+
+
+def test_a_product_named_by_part_of_its_title_is_read_in_a_long_message(snack_router: Router) -> None:
+    turn = snack_router.route("碧根果那个订单收货地址写错了，麻烦改成江苏省南京市玄武区珠江路58号", {})
+    assert turn.intent == "modify_address"
+    assert turn.slots.product_ids == ["N102"]
+    assert turn.slots.address is not None
+    assert turn.slots.address.region == "江苏省 南京市 玄武区"
+    assert turn.slots.address.detail == "珠江路58号"
+
+
+def test_spoiled_food_is_a_quality_reason(snack_router: Router) -> None:
+    assert snack_router.route("海苔打开是软的，受潮了，要退", {}).slots.reason_kind == "quality"
