@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
         if port is not None:
             overrides["port"] = port
         settings = Settings(**overrides)  # type: ignore[arg-type]
+        busy = _port_taken(settings.host, settings.port)
+        if busy:
+            console.print(f"[red]✗ 端口 {settings.port} 已被占用 (port in use: {busy})；换一个：--port 8001[/red]")
+            raise typer.Exit(1)
         try:
             services = build_services(settings, eval_mode=eval_mode, progress=True)
         except ShopInvalid as exc:
@@ -70,3 +74,16 @@ def register(app: typer.Typer) -> None:
         if eval_mode:
             console.print("  [yellow]评测模式：时钟可设置，/api/eval 已开启[/yellow]")
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound, or None when it can (checked before the slow build)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
