@@ -6,13 +6,17 @@ and filtered by product. Synthetic products reuse the demo shop's vocabulary so 
 statistics look like a real shop's.
 
     .venv/bin/python benchmarks/bench_retrieval.py [--sizes 1000,10000,100000] [--queries 300]
+
+The synthetic shop is generated once, for the largest size; smaller sizes are its first
+products. "load avg" is the 1-minute load average (highest of start and end of the size):
+the machine is shared, so figures taken under load are pessimistic.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import statistics
 import tempfile
 import time
 from datetime import datetime
@@ -88,19 +92,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def subshop(shop: Shop, n_passages: int) -> Shop:
+    """The first products of a synthetic shop: ``synthetic_shop`` draws products one after
+    another from one seeded generator, so this equals ``synthetic_shop(base, n_passages)``
+    without building the products again."""
+    n_products = max(1, n_passages // PASSAGES_PER_PRODUCT)
+    keep = dict(list(shop.products.items())[:n_products])
+    hashes = {f"products/{pid}.yaml": h for pid, h in zip(keep, shop.file_hashes.values())}
+    return shop.model_copy(update={"root": Path(f"/synthetic/{n_passages}"), "products": keep, "file_hashes": hashes})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=300, help="unfiltered queries per size")
+    parser.add_argument("--filtered", type=int, default=200, help="by-product queries per size")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
     base = load_shop(PROJECT_ROOT / "knowledge")
     labelled = yaml.safe_load((PROJECT_ROOT / "eval" / "retrieval" / "queries.yaml").read_text(encoding="utf-8"))
     questions = [q["q"] for q in labelled["queries"]]
+    started = time.perf_counter()
+    largest = synthetic_shop(base, max(sizes))  # generated once; smaller shops are its prefixes
+    print(f"synthetic shop of {len(largest.products):,} products built in {time.perf_counter() - started:.1f}s", flush=True)
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        shop = synthetic_shop(base, size)
+    for size in sizes:
+        shop = subshop(largest, size)
         rng = random.Random(size)
         with tempfile.TemporaryDirectory() as tmp:
+            load = os.getloadavg()[0]
             started = time.perf_counter()
             retriever = open_retriever(shop, Settings(), persist_dir=Path(tmp))
             ingest_s = time.perf_counter() - started
@@ -116,7 +136,7 @@ def main() -> None:
                 retriever.search(q, now=NOW)
                 lat.append((time.perf_counter() - t) * 1000)
             flat: list[float] = []
-            for q in queries[:100]:
+            for q in (queries * 2)[: args.filtered]:
                 pid = rng.choice(products).id
                 t = time.perf_counter()
                 retriever.search(q, now=NOW, product_id=pid)
@@ -125,13 +145,14 @@ def main() -> None:
             reopened = open_retriever(shop, Settings(), persist_dir=Path(tmp))
             reopen_s = time.perf_counter() - t
             assert reopened.last_report is not None and reopened.last_report.unchanged
-        rows.append((n, n / ingest_s, ingest_s, percentile(lat, 0.5), percentile(lat, 0.95), percentile(flat, 0.5), percentile(flat, 0.95), reopen_s))
-        print(f"{n:>7} passages: ingest {n / ingest_s:7.0f}/s ({ingest_s:.1f}s)  query p50 {rows[-1][3]:.1f} ms p95 {rows[-1][4]:.1f} ms  by-product p50 {rows[-1][5]:.1f} p95 {rows[-1][6]:.1f} ms  reopen {reopen_s:.1f}s", flush=True)
+            load = max(load, os.getloadavg()[0])
+        rows.append((n, n / ingest_s, ingest_s, percentile(lat, 0.5), percentile(lat, 0.95), percentile(flat, 0.5), percentile(flat, 0.95), reopen_s, load))
+        print(f"{n:>7} passages: ingest {n / ingest_s:7.0f}/s ({ingest_s:.1f}s)  query p50 {rows[-1][3]:.1f} ms p95 {rows[-1][4]:.1f} ms  by-product p50 {rows[-1][5]:.1f} p95 {rows[-1][6]:.1f} ms  reopen {reopen_s:.1f}s  load {load:.1f}", flush=True)
     print()
-    print("| passages | ingest (passages/s) | ingest time | query p50 | query p95 | by-product p50 | by-product p95 | reopen (unchanged) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, rate, secs, p50, p95, f50, f95, reopen in rows:
-        print(f"| {n:,} | {rate:,.0f} | {secs:.1f} s | {p50:.1f} ms | {p95:.1f} ms | {f50:.1f} ms | {f95:.1f} ms | {reopen:.1f} s |")
+    print("| passages | ingest (passages/s) | ingest time | query p50 | query p95 | by-product p50 | by-product p95 | reopen (unchanged) | load avg |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, rate, secs, p50, p95, f50, f95, reopen, load in rows:
+        print(f"| {n:,} | {rate:,.0f} | {secs:.1f} s | {p50:.1f} ms | {p95:.1f} ms | {f50:.1f} ms | {f95:.1f} ms | {reopen:.1f} s | {load:.1f} |")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 "龙井500克礼盒" → T101 / T101-500, "保温杯墨绿" → W202 / W202-GR, and, while a product is in
 focus, "黑色的那个" → that product's black SKUs. Everything is derived from the shop at
 construction: titles, title parts, categories, attribute values, SKU property values and ids.
-A query is a scan over the normalised text with a first-character index (no regex per alias),
+A query is a scan over the normalised text, looking up its substrings of the alias lengths
+that start with each character (no regex per alias, no loop over products),
 plus a rapidfuzz pass for typos only when nothing product-specific matched exactly.
 """
 
@@ -15,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
@@ -32,6 +34,7 @@ W_PROP = 0.3
 W_ATTRIBUTE = 0.15
 W_FOCUS = 0.6
 FUZZY_CUTOFF = 75.0
+COMMON_OWNERS = 32  # an alias of more products than this is "common" (see EntityLinker._exact)
 MIN_SCORE = 0.25  # below this a product is not reported (e.g. only "黑色" shared by many)
 
 _ASCII = re.compile(r"[a-z0-9]")
@@ -154,10 +157,25 @@ class EntityLinker:
         }
         self._aliases: dict[str, list[_Alias]] = defaultdict(list)
         self._build()
-        self._by_first: dict[str, list[str]] = defaultdict(list)
-        for alias in sorted(self._aliases, key=len, reverse=True):
-            self._by_first[alias[0]].append(alias)
+        # First character → the lengths of the aliases starting with it, longest first: a
+        # scan position costs one dict lookup per length, however many products there are.
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for alias in self._aliases:
+            lengths[alias[0]].add(len(alias))
+        self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
         self._fuzzy = [a for a in self._aliases if len(a) >= 3 and not a.isascii()]
+        # Aliases shared by many products: owner by product, and the most one can add.
+        self._pids = list(shop.products)
+        index = {pid: i for i, pid in enumerate(self._pids)}
+        self._common: dict[str, tuple[dict[str, _Alias], np.ndarray, np.ndarray]] = {
+            alias: (
+                {a.product_id: a for a in owners},
+                np.array([index[a.product_id] for a in owners], dtype=np.int64),
+                np.array([a.weight for a in owners], dtype=np.float64),
+            )
+            for alias, owners in self._aliases.items()
+            if len(owners) > COMMON_OWNERS
+        }
 
     # --- construction --------------------------------------------------------------------
 
@@ -201,29 +219,58 @@ class EntityLinker:
 
     # --- queries -------------------------------------------------------------------------
 
-    def _exact(self, text: str) -> tuple[dict[str, tuple[float, list[tuple[int, int]]]], dict[str, str]]:
-        """Scores and spans per product, and the SKU ids named outright (product → SKU)."""
+    def _exact(
+        self, text: str, keep: str | None = None
+    ) -> tuple[dict[str, tuple[float, list[tuple[int, int]]]], dict[str, str]]:
+        """Scores and spans per product, and the SKU ids named outright (product → SKU).
+
+        Products reached only through common aliases (a category or colour many products
+        share) are left out when even all their common aliases together could not lift them
+        to MIN_SCORE (they would not be reported); ``keep`` (the product in focus) is always
+        scored in full. Reported products and their scores are the same either way."""
+        events: list[tuple[int, str]] = []  # matched aliases in scan order
+        seen: set[str] = set()
+        aliases = self._aliases
+        for i, ch in enumerate(text):
+            for size in self._lengths.get(ch, ()):
+                alias = text[i : i + size]
+                if len(alias) < size or alias in seen or alias not in aliases or not _bounded(text, i, alias):
+                    continue
+                seen.add(alias)
+                events.append((i, alias))
+        common = self._common
+        wanted = {a.product_id for _, alias in events if alias not in common for a in aliases[alias]}
+        if keep is not None:
+            wanted.add(keep)
+        shared = [common[alias] for _, alias in events if alias in common]
+        if shared:
+            # The most each product can collect from common aliases (no halving, no skips);
+            # those that could reach MIN_SCORE that way are scored in full as well.
+            rows = np.concatenate([c[1] for c in shared])
+            most = np.bincount(rows, weights=np.concatenate([c[2] for c in shared]), minlength=len(self._pids))
+            wanted.update(self._pids[i] for i in np.flatnonzero(most >= MIN_SCORE))
+
         scores: dict[str, float] = defaultdict(float)
         named: dict[str, str] = {}
         kinds_seen: dict[str, set[str]] = defaultdict(set)
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        seen: set[str] = set()
-        for i, ch in enumerate(text):
-            for alias in self._by_first.get(ch, ()):
-                if alias in seen or not text.startswith(alias, i) or not _bounded(text, i, alias):
+        for i, alias in events:
+            if alias in common:
+                owners = common[alias][0]
+                matches = [owners[pid] for pid in wanted if pid in owners]
+            else:
+                matches = aliases[alias]
+            for a in matches:
+                if a.kind == "sku":
+                    named.setdefault(a.product_id, self._sku_ids[alias])
+                # Inside a span already credited to this product, a shorter alias of the
+                # same kind adds nothing (保温杯 inside 不锈钢保温杯).
+                inside = any(s <= i and i + len(alias) <= e for s, e in spans[a.product_id])
+                if inside and a.kind in kinds_seen[a.product_id]:
                     continue
-                seen.add(alias)
-                for a in self._aliases[alias]:
-                    if a.kind == "sku":
-                        named.setdefault(a.product_id, self._sku_ids[alias])
-                    # Inside a span already credited to this product, a shorter alias of the
-                    # same kind adds nothing (保温杯 inside 不锈钢保温杯).
-                    inside = any(s <= i and i + len(alias) <= e for s, e in spans[a.product_id])
-                    if inside and a.kind in kinds_seen[a.product_id]:
-                        continue
-                    scores[a.product_id] += a.weight * (0.5 if inside else 1.0)
-                    kinds_seen[a.product_id].add(a.kind)
-                    spans[a.product_id].append((i, i + len(alias)))
+                scores[a.product_id] += a.weight * (0.5 if inside else 1.0)
+                kinds_seen[a.product_id].add(a.kind)
+                spans[a.product_id].append((i, i + len(alias)))
         return {pid: (s, spans[pid]) for pid, s in scores.items()}, named
 
     def _fuzzy_match(self, text: str) -> dict[str, tuple[float, list[tuple[int, int]]]]:
@@ -250,7 +297,7 @@ class EntityLinker:
         norm = normalize(text or "")[:500]
         if not norm:
             return self._focus_only(focus_product)
-        found, named = self._exact(norm)
+        found, named = self._exact(norm, keep=focus_product)
         specific = {
             pid for pid, (score, _) in found.items() if score >= MIN_SCORE
         }

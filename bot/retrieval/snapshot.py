@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.retrieval.passages import PASSAGE_TYPES, Passage
+from bot.retrieval.passages import ALWAYS, PASSAGE_TYPES, Passage
 
 SNAPSHOT_FORMAT = 1
 
@@ -30,6 +30,74 @@ def _bm25(tokens: list[list[str]]) -> Any:
     if corpus:
         index.index(corpus, show_progress=False)
     return index
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _load_bm25(folder: Path, n: int) -> Any:
+    """A saved BM25 index, or None (then it is rebuilt from the tokens) when it is missing,
+    unreadable or of another size."""
+    import bm25s
+
+    if not folder.is_dir():
+        return None
+    try:
+        index = bm25s.BM25.load(str(folder), mmap=False)
+    except (OSError, ValueError, KeyError):
+        return None
+    return index if index.scores.get("num_docs") == n else None
+
+
+class _Postings:
+    """BM25 scoring straight from bm25s's precomputed term → (passages, scores) lists.
+
+    Summing with ``np.bincount`` instead of bm25s's ``np.add.at`` is several times faster on
+    large indexes, and scoring only some rows (one product's passages) looks those rows up
+    in each term's sorted passage list instead of scoring every passage."""
+
+    def __init__(self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> None:
+        self.vocab = vocab
+        self.data = data
+        self.indptr = indptr
+        # Each term's passage list sorted by row, for the binary searches of ``rows`` scoring.
+        if indices.size > 1:
+            step = np.diff(indices)
+            bounds = np.zeros(indices.size - 1, dtype=bool)
+            bounds[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < indices.size)] - 1] = True
+            if not np.all((step > 0) | bounds):
+                column = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+                order = np.lexsort((indices, column))
+                indices, self.data = indices[order], data[order]
+        self.indices = indices
+
+    def scores(self, terms: list[str], n: int, rows: np.ndarray | None) -> np.ndarray:
+        ids = [self.vocab[t] for t in terms if t in self.vocab]
+        if rows is not None:
+            out = np.zeros(rows.size, dtype=np.float64)
+            for tid in ids:
+                start, end = self.indptr[tid], self.indptr[tid + 1]
+                docs = self.indices[start:end]
+                at = np.searchsorted(docs, rows)
+                found = at < docs.size
+                found[found] = docs[at[found]] == rows[found]
+                out[found] += self.data[start + at[found]]
+            return out
+        if not ids:
+            return np.zeros(n, dtype=np.float64)
+        spans = [(self.indptr[t], self.indptr[t + 1]) for t in ids]
+        docs = np.concatenate([self.indices[a:b] for a, b in spans])
+        weights = np.concatenate([self.data[a:b] for a, b in spans])
+        return np.bincount(docs, weights=weights, minlength=n)
+
+
+def _postings(index: Any) -> _Postings:
+    scores = getattr(index, "scores", None) or {}
+    vocab = getattr(index, "vocab_dict", None) or {}
+    if not scores or "data" not in scores:
+        empty = np.zeros(0)
+        return _Postings({}, empty, np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    return _Postings(vocab, scores["data"], scores["indices"], scores["indptr"])
 
 
 @dataclass
@@ -49,6 +117,8 @@ class Snapshot:
     valid_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     valid_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     timed: bool = False
+    product_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    timed_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         n = len(self.passages)
@@ -60,9 +130,20 @@ class Snapshot:
         self.product = np.array([p.product_id or "" for p in self.passages], dtype=object)
         self.valid_from = np.array([p.valid_from for p in self.passages], dtype=np.int64)
         self.valid_to = np.array([p.valid_to for p in self.passages], dtype=np.int64)
-        self.timed = bool(n) and bool((self.type_code == codes["promotion"]).any())
+        # Row lists by product and the rows with a validity window, so a filtered query
+        # touches those rows instead of comparing every row.
+        rows: dict[str, list[int]] = {}
+        for i, p in enumerate(self.passages):
+            if p.product_id:
+                rows.setdefault(p.product_id, []).append(i)
+        self.product_rows = {pid: np.array(r, dtype=np.int64) for pid, r in rows.items()}
+        always = (self.valid_from <= ALWAYS[0]) & (self.valid_to >= ALWAYS[1])
+        self.timed_rows = np.flatnonzero(~always)
+        self.timed = bool(self.timed_rows.size)
+        self._type_masks: dict[tuple[str, ...], np.ndarray] = {}
         if self.bm25 is None:
             self.bm25 = _bm25(self.tokens)
+        self._postings = _postings(self.bm25)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -71,22 +152,43 @@ class Snapshot:
     def digests(self) -> dict[str, str]:
         return {p.id: p.digest for p in self.passages}
 
+    def rows_of(self, product_id: str) -> np.ndarray:
+        """Row numbers of ``product_id``'s passages (empty when unknown)."""
+        return self.product_rows.get(product_id, _NO_ROWS)
+
     def mask(
         self, *, types: list[str] | None, product_id: str | None, now: datetime | None
     ) -> np.ndarray | None:
         """Which passages a query may return; ``None`` means all of them."""
+        n = len(self.passages)
         keep: np.ndarray | None = None
         if types is not None:
-            codes = [PASSAGE_TYPES.index(t) for t in types if t in PASSAGE_TYPES]
-            keep = np.isin(self.type_code, np.array(codes, dtype=np.int16))
+            key = tuple(sorted(set(types)))
+            cached = self._type_masks.get(key)
+            if cached is None:
+                codes = [PASSAGE_TYPES.index(t) for t in key if t in PASSAGE_TYPES]
+                cached = np.isin(self.type_code, np.array(codes, dtype=np.int16))
+                if len(self._type_masks) < 64:
+                    self._type_masks[key] = cached
+            keep = cached.copy()
         if product_id is not None:
-            same = self.product == product_id
+            same = np.zeros(n, dtype=bool)
+            same[self.rows_of(product_id)] = True
             keep = same if keep is None else keep & same
         if now is not None and self.timed:
             ts = int(now.timestamp())
-            valid = (self.valid_from <= ts) & (ts <= self.valid_to)
-            keep = valid if keep is None else keep & valid
+            rows = self.timed_rows
+            expired = rows[(self.valid_from[rows] > ts) | (ts > self.valid_to[rows])]
+            if expired.size:
+                if keep is None:
+                    keep = np.ones(n, dtype=bool)
+                keep[expired] = False
         return keep
+
+    def bm25_scores(self, terms: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every passage for ``terms`` (repeats count), or only of ``rows``
+        (in that order) when given."""
+        return self._postings.scores(terms, len(self.passages), rows)
 
     # --- persistence -----------------------------------------------------------------------
 
@@ -107,6 +209,9 @@ class Snapshot:
             "file_hashes": self.file_hashes,
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        if self.bm25 is not None and len(self.passages):
+            # The BM25 matrices themselves: re-opening then skips re-indexing every passage.
+            self.bm25.save(str(tmp / "bm25"), show_progress=False)
         os.replace(tmp, folder)
 
     @classmethod
@@ -123,6 +228,7 @@ class Snapshot:
                 tokens.append(row["t"])
         vectors = np.load(folder / "vectors.npy")
         return cls(
+            bm25=_load_bm25(folder / "bm25", len(passages)),
             passages=passages,
             tokens=tokens,
             vectors=vectors,

@@ -38,21 +38,6 @@ def search_terms(tokenizer: ShopTokenizer, text: str, *, normalized: bool = Fals
 SHORT_LINE = 80  # lines this short repeat across passages (titles, aspect words): cached
 
 
-def index_terms(tokenizer: ShopTokenizer, text: str, cache: dict[str, list[str]]) -> list[str]:
-    """BM25 terms of an indexed text, line by line; short lines (a product's title line, a
-    type's aspect words) are tokenised once and then read from ``cache``."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        if len(line) <= SHORT_LINE:
-            terms = cache.get(line)
-            if terms is None:
-                terms = cache[line] = search_terms(tokenizer, line)
-            out.extend(terms)
-        else:
-            out.extend(search_terms(tokenizer, line))
-    return out
-
-
 def pieces(text: str) -> list[str]:
     """``text`` split at spaces and punctuation (a title's or value's natural parts)."""
     return [p for p in _SPLIT.split(text) if p]

@@ -22,9 +22,11 @@ def _t2s() -> OpenCC:
 
 
 @lru_cache(maxsize=1)
-def _traditional() -> re.Pattern[str]:
+def _traditional() -> frozenset[str]:
     """Characters OpenCC's t2s tables may change. Text without any of them is already
-    simplified, and skipping the (pure Python) converter makes normalising ~50x faster."""
+    simplified, and skipping the (pure Python) converter makes normalising ~50x faster.
+    A set, not a regex character class: with ~2,700 members the class costs ~2 µs per
+    character scanned, the set lookup a few nanoseconds."""
     import opencc
 
     folder = Path(opencc.__file__).parent / "dictionary"
@@ -33,7 +35,7 @@ def _traditional() -> re.Pattern[str]:
         key, _, values = line.partition("\t")
         if key and values.split(" ")[0] != key:
             chars.add(key)
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+    return frozenset(chars)
 
 
 _HALFWIDTH = {0x3000: " ", **{code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}}
@@ -68,7 +70,7 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = to_halfwidth(text)
-    if _traditional().search(text):
+    if not _traditional().isdisjoint(text):
         text = _t2s().convert(text)
     pattern, mapping = _colloquial()
     text = pattern.sub(lambda m: mapping[m.group(0)], text)

@@ -15,6 +15,10 @@ from bot.text.normalize import normalize
 jieba.setLogLevel(logging.WARNING)
 
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
+# jieba cuts every run of these characters on its own (jieba.re_han_default); the terms of a
+# run therefore do not depend on the text around it and can be cached per run.
+_BLOCK = jieba.re_han_default
+CACHE_LIMIT = 200_000  # cached runs per tokenizer; the cache restarts empty when full
 _STOP = frozenset("的 了 吗 呢 吧 啊 呀 哦 么 嘛 是 我 你 亲 在 有 和 与 也 都 就 这 那 个 一 请 下 哈".split())
 
 _BASE_LOCK = threading.Lock()
@@ -49,6 +53,7 @@ class ShopTokenizer:
         self._jieba.total = total
         self._jieba.initialized = True
         self.words: set[str] = set()
+        self._search_cache: dict[str, list[str]] = {}
         for word in words:
             self.add_word(word)
 
@@ -57,6 +62,7 @@ class ShopTokenizer:
         if len(word) >= 2 and word not in self.words:
             self.words.add(word)
             self._jieba.add_word(word, freq=freq)
+            self._search_cache = {}  # a new word can change how cached runs are cut
 
     def cut(self, text: str, *, normalized: bool = False) -> list[str]:
         """All tokens of ``text`` (normalised first unless ``normalized``)."""
@@ -76,11 +82,34 @@ class ShopTokenizer:
 
     def search_terms(self, text: str, *, normalized: bool = False) -> list[str]:
         """Like :meth:`terms`, but long words also yield the dictionary words inside them
-        (不锈钢保温杯 → 不锈钢, 保温杯, 不锈钢保温杯), so a part matches the whole."""
+        (不锈钢保温杯 → 不锈钢, 保温杯, 不锈钢保温杯), so a part matches the whole.
+
+        jieba works run by run (a run is a stretch of Chinese, Latin letters and digits
+        between spaces and punctuation), so each distinct run is cut once and its terms are
+        reused: shop texts repeat the same titles, headings and clauses many times."""
         if not normalized:
             text = normalize(text)
+        out: list[str] = []
+        cache = self._search_cache
+        for block in _BLOCK.split(text):
+            if not block:
+                continue
+            terms = cache.get(block)
+            if terms is None:
+                if _BLOCK.match(block):
+                    terms = self._search_block(block)
+                    if len(cache) >= CACHE_LIMIT:
+                        cache = self._search_cache = {}
+                    cache[block] = terms
+                else:  # spaces and punctuation: jieba yields them char by char
+                    out.extend(ch for ch in block if _WORDISH.match(ch) and ch not in _STOP)
+                    continue
+            out.extend(terms)
+        return out
+
+    def _search_block(self, block: str) -> list[str]:
         return [
             t
-            for t in self._jieba.cut_for_search(text, HMM=False)
+            for t in self._jieba.cut_for_search(block, HMM=False)
             if t.strip() and _WORDISH.search(t) and t not in _STOP
         ]

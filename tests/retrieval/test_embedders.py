@@ -8,9 +8,9 @@ import httpx
 import openai
 import pytest
 
+from bot.config import Settings
 from bot.errors import RetryModel
 from bot.retrieval.embedders import HashingEmbedder, OpenAIEmbedder, make_embedder
-from bot.config import Settings
 
 
 def fake_provider(dim: int, calls: list[dict]) -> httpx.Client:  # type: ignore[type-arg]

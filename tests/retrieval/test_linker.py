@@ -68,3 +68,26 @@ def test_sizes_do_not_match_inside_longer_sizes(demo_shop: Shop) -> None:
     some = next(p for p in demo_shop.products.values() if any(s.props.get("尺码") == "XL" for s in p.skus))
     assert linker.props_in("要XL码", some.id).get("尺码") == "XL"
     assert linker.props_in("换成L码", some.id).get("尺码") == "L"
+
+
+def test_shared_words_do_not_hide_the_named_product(mini_shop: Shop) -> None:
+    """With dozens of products sharing a category and colours, the one whose own title word
+    is named still wins, and a product in focus still gets its shared colour resolved."""
+    cup = mini_shop.products["W202"]
+    names = ["山茶", "竹影", "松风", "云雾", "石泉", "梅雪", "兰亭", "荷塘"]
+    clones = {
+        f"C{i:03d}": cup.model_copy(
+            update={
+                "id": f"C{i:03d}",
+                "title": f"{names[i % 8]}{names[(i // 8) % 8]}{i:03d}号保温杯",
+                "skus": [s.model_copy(update={"sku_id": f"C{i:03d}-{j}"}) for j, s in enumerate(cup.skus)],
+            }
+        )
+        for i in range(48)
+    }
+    shop = mini_shop.model_copy(update={"products": {**mini_shop.products, **clones}})
+    linker = EntityLinker(shop)
+    top = linker.link("山茶竹影008号保温杯墨绿色有货吗")
+    assert top[0].product_id == "C008"
+    focused = linker.link("墨绿色的那个", focus_product="C020")
+    assert focused[0].product_id == "C020" and focused[0].props

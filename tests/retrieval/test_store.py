@@ -80,7 +80,7 @@ def test_broken_shop_file_leaves_previous_index_usable(shop_dir: Path, tmp_path:
 
 def test_failed_ingest_keeps_the_live_generation(shop_dir: Path, tmp_path: Path) -> None:
     class Exploding(HashingEmbedder):
-        def embed_array(self, texts):  # type: ignore[no-untyped-def]
+        def embed_array(self, texts, **kwargs):  # type: ignore[no-untyped-def]
             raise RuntimeError("disk full")
 
     index = tmp_path / "index"
@@ -143,3 +143,15 @@ def test_query_falls_back_to_bm25_when_remote_embedder_fails(shop_dir: Path) -> 
     retriever.embedder = Down()
     hits = retriever.search("普洱茶饼是哪里产的", now=NOW)
     assert "P301" in [h.passage.product_id for h in hits[:3]]
+
+
+def test_reopened_index_answers_like_the_fresh_one(shop_dir: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    fresh = open_retriever(load_shop(shop_dir), Settings(), persist_dir=index)
+    reopened = open_retriever(load_shop(shop_dir), Settings(), persist_dir=index)
+    assert reopened.last_report is not None and reopened.last_report.unchanged
+    for query in ("保温杯能装开水吗", "龙井多少钱一斤", "几天发货", "有什么优惠"):
+        for mode in ("hybrid", "bm25"):
+            a = fresh.search(query, now=NOW, mode=mode)
+            b = reopened.search(query, now=NOW, mode=mode)
+            assert [h.passage.id for h in a] == [h.passage.id for h in b] and a, query
