@@ -59,14 +59,25 @@ DATABASES = ["memory", "file"] + (["postgresql"] if POSTGRES_URL else [])
 
 @pytest.fixture(params=DATABASES)
 def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "memory":
+    yield from _engine(request.param, tmp_path)
+
+
+@pytest.fixture(params=[d for d in DATABASES if d != "memory"])
+def shared_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database several connections can use at once (in-memory SQLite is one shared
+    connection, so races there prove nothing)."""
+    yield from _engine(request.param, tmp_path)
+
+
+def _engine(kind: str, tmp_path: Path) -> Iterator[Engine]:
+    if kind == "memory":
         url = "sqlite://"
-    elif request.param == "file":
+    elif kind == "file":
         url = f"sqlite:///{tmp_path / 'xiaoer.db'}"
     else:
         url = POSTGRES_URL or ""
     engine = make_engine(url)
-    if request.param == "postgresql":  # a clean database for every test
+    if kind == "postgresql":  # a clean database for every test
         create_all(engine)
         Base.metadata.drop_all(engine)
     yield engine

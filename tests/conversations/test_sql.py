@@ -203,8 +203,8 @@ def test_an_acknowledged_message_survives_a_restart(tmp_path: Path) -> None:
     assert restarted.get("c1").updated == at(1)
 
 
-def test_concurrent_messages_get_distinct_numbers(tmp_path: Path) -> None:
-    store = SqlConversationStore(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
+def test_concurrent_messages_get_distinct_numbers(shared_engine: Engine) -> None:
+    store = SqlConversationStore(shared_engine)
     store.create("b01", T0, "c1")
     start = threading.Barrier(8)
     errors: list[Exception] = []

@@ -142,3 +142,26 @@ def test_numbers_in_template_drafts_are_decimal_strings_from_facts(mini_shop: Sh
     d = pipeline(mini_shop).draft(request(mini_shop, "有什么优惠", "price_promotion", "T101"))
     assert Decimal(d.facts["quote"]["total"]) > 0
     assert d.facts["quote"]["total"] in d.text
+
+
+def test_stock_of_a_one_sku_product_names_the_product(mini_shop: Shop) -> None:
+    product = next(p for p in mini_shop.products.values() if len(p.skus) == 1 and p.skus[0].stock > 0)
+    d = pipeline(mini_shop).draft(request(mini_shop, "还有货吗", "stock", product.id))
+    assert product.title in d.text
+    assert str(product.skus[0].stock) in d.text
+
+
+def test_top_up_names_the_threshold_the_buyer_asks_about(mini_shop: Shop) -> None:
+    sku = next(s for s in mini_shop.products["T101"].skus if s.stock > 0)
+    quote = price_basket(mini_shop, [BasketLine(sku.sku_id, 1)], NOW, mini_shop.buyers["b01"])
+    far = quote.gaps[-1]
+    assert far.missing != quote.gaps[0].missing
+    question = f"买一件还差多少能满{far.threshold:.0f}"
+    d = pipeline(mini_shop).draft(request(mini_shop, question, "price_promotion", "T101", buyer=mini_shop.buyers["b01"]))
+    assert f"再凑{fmt(far.missing)}元" in d.text
+
+
+def test_shipping_to_an_excluded_region_says_it_is_not_free(mini_shop: Shop) -> None:
+    region = mini_shop.info.policy.no_free_shipping_regions[0]
+    d = pipeline(mini_shop).draft(request(mini_shop, f"寄{region}包邮吗", "shipping_policy"))
+    assert f"{region}不包邮" in d.text

@@ -359,8 +359,8 @@ def run_together(n: int, work) -> list:  # type: ignore[no-untyped-def]
     return results
 
 
-def test_concurrent_retries_with_one_key_make_one_refund(tmp_path: Path, mini_shop: Shop) -> None:
-    backend = SqlOrderBackend(make_engine(f"sqlite:///{tmp_path / 'c.db'}"), mini_shop)
+def test_concurrent_retries_with_one_key_make_one_refund(shared_engine: Engine, mini_shop: Shop) -> None:
+    backend = SqlOrderBackend(shared_engine, mini_shop)
     backend.ensure_seeded()
     order = first_order(mini_shop, "WAIT_SELLER_SEND_GOODS")
     results = run_together(
@@ -373,8 +373,8 @@ def test_concurrent_retries_with_one_key_make_one_refund(tmp_path: Path, mini_sh
     assert len(backend.order(order.tid).refunds) == 1
 
 
-def test_concurrent_refunds_of_one_item_open_only_one(tmp_path: Path, mini_shop: Shop) -> None:
-    backend = SqlOrderBackend(make_engine(f"sqlite:///{tmp_path / 'c.db'}"), mini_shop)
+def test_concurrent_refunds_of_one_item_open_only_one(shared_engine: Engine, mini_shop: Shop) -> None:
+    backend = SqlOrderBackend(shared_engine, mini_shop)
     backend.ensure_seeded()
     order = first_order(mini_shop, "WAIT_SELLER_SEND_GOODS")
     results = run_together(

@@ -91,3 +91,20 @@ def test_shared_words_do_not_hide_the_named_product(mini_shop: Shop) -> None:
     assert top[0].product_id == "C008"
     focused = linker.link("墨绿色的那个", focus_product="C020")
     assert focused[0].product_id == "C020" and focused[0].props
+
+
+def test_head_noun_of_a_title_part_names_the_product(mini_shop: Shop) -> None:
+    # 明前西湖龙井 is a 西湖龙井: the tail of a title part is how buyers name it.
+    linker = EntityLinker(mini_shop)
+    assert linker.link("西湖龙井有吗")[0].product_id == "T101"
+
+
+def test_a_word_shared_equally_by_two_products_is_ambiguous() -> None:
+    from bot.retrieval.linker import ProductMention, without_ambiguous
+
+    a = ProductMention(product_id="A", sku_ids=[], props={}, span="坚果", score=0.3)
+    b = ProductMention(product_id="B", sku_ids=[], props={}, span="坚果", score=0.3)
+    c = ProductMention(product_id="C", sku_ids=[], props={}, span="每日坚果", score=0.9)
+    assert without_ambiguous([a, b], None) == []
+    assert without_ambiguous([a, b], "B") == [a, b]  # the product in focus stays
+    assert without_ambiguous([c, a], None) == [c, a]

@@ -62,7 +62,10 @@ def test_the_second_decision_conflicts(service: SuggestionService) -> None:
     assert service.get(s.id).decided_by == "alice"  # type: ignore[union-attr]
 
 
-def test_two_agents_at_once_exactly_one_wins(service: SuggestionService) -> None:
+def test_two_agents_at_once_exactly_one_wins(
+    shared_engine: Engine, clock: FrozenClock, ids: SequentialIds
+) -> None:
+    service = SuggestionService(shared_engine, clock, ids)
     s = service.create("c1", "t1", "stock", draft(), auto_sent=False)
     results: list[str] = []
     barrier = threading.Barrier(8)
