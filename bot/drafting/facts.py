@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.drafting.matching import attributes_asked, core, flat, topic_of
+from bot.drafting.matching import attributes_asked, core, flat, quantity_units, topic_of
 from bot.drafting.relevance import MIN_SCORE, Question, Relevance
 from bot.drafting.sizing import Measures, SizeAdvice, advise, parse_measures
 from bot.errors import TellCustomer
 from bot.guards.pii import mask_pii
 from bot.retrieval.hybrid import Retriever
+from bot.retrieval.linker import without_ambiguous
 from bot.guards.wordlists import matcher
 from bot.money import fmt
 from bot.pricing import BasketLine, price_basket
@@ -42,7 +44,7 @@ MAX_PRODUCTS = 3
 MAX_PASSAGES = 5
 MAX_RECOMMEND = 3
 _CACHE_SIZE = 4096
-_QTY = re.compile(r"([0-9]+|[一二两三四五六七八九十])\s*(件|个|条|双|顶|盒|罐|套|份|包)")
+_COUNT = r"(?<!第)([0-9]+|[一二两三四五六七八九十])"  # 第二件 is an ordinal, not a count
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -187,12 +189,36 @@ def promotion_citation(promo_id: str) -> str:
 POLICY_CITATION = "shop.yaml#policy"
 
 
-def parse_qty(text: str) -> int | None:
-    m = _QTY.search(text)
-    if not m:
-        return None
-    raw = m.group(1)
+@lru_cache(maxsize=1)
+def _qty_pattern() -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in quantity_units())
+    return re.compile(_COUNT + r"\s*(" + units + ")")
+
+
+def _count(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw)
+
+
+def spec_quantities(text: str, specs: Sequence[str] = ()) -> set[int]:
+    """Counts in ``text`` that are part of a SKU's spec (30包 in 25g×30包), not a quantity."""
+    found: set[int] = set()
+    spec_text = flat(" ".join(specs))
+    for m in _qty_pattern().finditer(normalize(text)):
+        if flat(m.group(0)) and flat(m.group(0)) in spec_text:
+            n = _count(m.group(1))
+            if n is not None:
+                found.add(n)
+    return found
+
+
+def parse_qty(text: str, specs: Sequence[str] = ()) -> int | None:
+    """How many pieces the buyer asks for (两袋, 3件), skipping counts that name a spec."""
+    spec_text = flat(" ".join(specs))
+    for m in _qty_pattern().finditer(normalize(text)):
+        if spec_text and flat(m.group(0)) in spec_text:
+            continue
+        return _count(m.group(1))
+    return None
 
 
 def _sku_fact(product: Product, sku: Sku) -> SkuFact:
@@ -286,7 +312,11 @@ class FactsBuilder:
         facts.products = [_product_fact(p) for p in products]
         focus = products[0] if products else None
         self._skus(facts, focus, entities, mention, question)
-        facts.qty = entities.get("qty") or parse_qty(question)
+        specs = [v for p in products for sku in p.skus for v in sku.props.values()]
+        asked_qty = entities.get("qty")
+        if asked_qty is not None and asked_qty in spec_quantities(question, specs):
+            asked_qty = None  # "30包的" names the 30-pack, not thirty pieces
+        facts.qty = asked_qty or parse_qty(question, specs)
         measures = self._measures(entities, question)
         if measures.height_cm is not None or measures.weight_kg is not None:
             facts.measures = {
@@ -336,7 +366,7 @@ class FactsBuilder:
             if found and found[0].id not in ids:
                 ids.append(found[0].id)
         focus = ids[0] if ids else self._focus_from_history(history)
-        mentions = list(self.linker.link(question, focus_product=focus))
+        mentions = without_ambiguous(list(self.linker.link(question, focus_product=focus)), focus)
         mention = None
         if mentions:
             mention = next((m for m in mentions if not ids or m.product_id == ids[0]), None)
@@ -372,6 +402,8 @@ class FactsBuilder:
                 sku_ids = list(mention.sku_ids)
         if props and not sku_ids:
             sku_ids = [s.sku_id for s in focus.skus if all(s.props.get(k) == v for k, v in props.items())]
+        if not sku_ids and len(focus.skus) == 1:
+            sku_ids = [focus.skus[0].sku_id]  # one SKU: asking about the product asks about it
         facts.asked_props = props
         asked = [focus.sku(s) for s in sku_ids]
         facts.asked_skus = [_sku_fact(focus, s) for s in asked if s is not None]

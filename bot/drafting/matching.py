@@ -46,6 +46,12 @@ def attribute_aliases() -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+@lru_cache(maxsize=1)
+def quantity_units() -> tuple[str, ...]:
+    """Measure words that follow a count of pieces (件, 袋, 罐)."""
+    return tuple(sorted({normalize(w) for w in _lines("quantity_units.txt")}, key=lambda w: -len(w)))
+
+
 def core(text: str, *, drop: tuple[str, ...] = ()) -> str:
     """``text`` normalised, without spaces, punctuation, stop words and ``drop`` words."""
     norm = normalize(text)

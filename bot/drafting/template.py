@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.drafting.facts import AnswerFact, Facts, ProductFact
+from bot.drafting.matching import flat
 from bot.drafting.prompts import PromptSet
 from bot.drafting.relevance import MIN_SCORE
 
@@ -62,6 +63,7 @@ TEMPLATE_VARS: dict[str, tuple[str, ...]] = {
     "free_unknown": (),
     "free_except": ("regions",),
     "free_gap": ("price", "missing"),
+    "free_region_out": ("regions",),
     "recommend": ("term", "title", "items"),
     "recommend_generic": ("term", "items"),
     "reco_item": ("title", "price"),
@@ -172,7 +174,7 @@ class TemplateDrafter:
 
         if f.declined or not f.quote or not f.quote.get("gaps"):
             return ""
-        gap = f.quote["gaps"][0]
+        gap = _named_gap(f) or f.quote["gaps"][0]
         if near_only and Decimal(gap["missing"]) > Decimal(f.quote["subtotal"]):
             return ""
         reward = gap["reward"]
@@ -224,11 +226,11 @@ class TemplateDrafter:
             if in_stock and len(f.asked_skus) == 1:
                 s = in_stock[0]
                 key = "stock_low" if s.stock <= LOW_STOCK else "stock_in"
-                return self.t(key, term=term, item=props_label(s.props) or product.title, stock=s.stock) + self._promo_hint(f, product)
+                return self.t(key, term=term, item=_item_label(product, s.props), stock=s.stock) + self._promo_hint(f, product)
             if in_stock:
                 summary = "、".join(props_label(s.props) for s in in_stock)
                 return self.t("stock_summary", term=term, title=product.title, summary=summary) + self._promo_hint(f, product)
-            text = self.t("stock_out", term=term, item=props_label(f.asked_props) or product.title)
+            text = self.t("stock_out", term=term, item=_item_label(product, f.asked_props))
             if f.alternatives:
                 labels = [props_label(s.props) for s in f.alternatives]
                 text += self.t("stock_alternatives", options="、".join(labels))
@@ -329,7 +331,7 @@ class TemplateDrafter:
         gap = self._gap(f)
         if not gap:
             return ""
-        pair = self._pair_for(f, f.quote["gaps"][0]["missing"])  # type: ignore[index]
+        pair = self._pair_for(f, (_named_gap(f) or f.quote["gaps"][0])["missing"])  # type: ignore[index]
         if pair is not None:
             gap += self._close(f, f"直接拍{line['qty']}件", f"搭上{pair.title}一起凑单")
         return gap
@@ -389,6 +391,9 @@ class TemplateDrafter:
         else:
             free = self.t("free_threshold", threshold=_trim(threshold), **{"except": except_})
         text = self.t("shipping", term=f.address_term, free=free, hours=p["ship_within_hours"], carriers="、".join(p["carriers"]))
+        asked = [r for r in regions if r and r in f.question]
+        if asked and threshold is not None:
+            text += self.t("free_region_out", regions="、".join(asked))
         product = f.focus()
         if product is not None and threshold is not None and not f.declined:
             from decimal import Decimal
@@ -397,6 +402,29 @@ class TemplateDrafter:
             if 0 < price < Decimal(threshold):
                 text += self.t("free_gap", price=f"{price:.2f}", missing=f"{Decimal(threshold) - price:.2f}")
         return text
+
+
+def _item_label(product: ProductFact, props: dict[str, str]) -> str:
+    """How a reply names the SKU asked about: its properties (黑色 M) when the product comes
+    in several; the product title when it has one SKU or none was named — a lone SKU's
+    properties (规格) alone do not say which product is meant."""
+    label = props_label(props)
+    if not label:
+        return product.title
+    if len(product.skus) <= 1:
+        return product.title if flat(label) in flat(product.title) else f"{product.title}（{label}）"
+    return label
+
+
+def _named_gap(f: Facts) -> dict[str, Any] | None:
+    """The threshold the buyer names (还差多少能满199), among those the basket misses."""
+    if not f.quote:
+        return None
+    asked = flat(f.question)
+    for gap in f.quote.get("gaps") or []:
+        if f"满{flat(_trim(gap['threshold']))}" in asked:
+            return gap
+    return None
 
 
 def _trim(amount: str) -> str:

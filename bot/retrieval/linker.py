@@ -35,6 +35,7 @@ W_ATTRIBUTE = 0.15
 W_FOCUS = 0.6
 FUZZY_CUTOFF = 75.0
 COMMON_OWNERS = 32  # an alias of more products than this is "common" (see EntityLinker._exact)
+MIN_HEAD = 3  # shortest title-part tail taken as a head noun (2 characters are too vague)
 MIN_SCORE = 0.25  # below this a product is not reported (e.g. only "黑色" shared by many)
 
 _ASCII = re.compile(r"[a-z0-9]")
@@ -200,6 +201,12 @@ class EntityLinker:
             add(title, pid, "title", W_TITLE)
             for part in pieces(title):
                 add(part, pid, "fragment", W_FRAGMENT)
+                # A Chinese noun phrase ends in its head noun: 奶香碧根果 is a 碧根果, so a
+                # buyer may name the product by a tail of the title part.
+                for size in range(MIN_HEAD, len(part)):
+                    tail = part[-size:]
+                    if not tail.isascii():
+                        add(tail, pid, "fragment", W_FRAGMENT)
                 for word in self._tokenizer.search_terms(part, normalized=True):
                     add(word, pid, "fragment", W_FRAGMENT)
             add(product.category, pid, "category", W_CATEGORY)
@@ -366,3 +373,17 @@ class EntityLinker:
         start = min(s for s, _ in positions)
         end = max(e for _, e in positions)
         return text[start:end]
+
+
+def without_ambiguous(mentions: list[ProductMention], focus_product: str | None) -> list[ProductMention]:
+    """Drop the leading mentions when one shared word names several products equally
+    (坚果 in two titles): picking one of them would answer about a product the buyer did not
+    choose. The product in focus and a SKU named outright are never dropped."""
+    if len(mentions) < 2 or not mentions[0].span:
+        return mentions
+    top = mentions[0]
+    tied = [m for m in mentions if m.score == top.score and m.span == top.span]
+    if len(tied) < 2 or any(m.product_id == focus_product for m in tied):
+        return mentions
+    drop = {m.product_id for m in tied}
+    return [m for m in mentions if m.product_id not in drop]
