@@ -166,7 +166,9 @@ function renderQueue() {
           "aria-selected": String(selected),
           testid: "queue-item",
           dataset: { conversationId: c.id, status: c.status },
-          onclick: () => select(c.id),
+          // mousedown, not click: the queue is redrawn on every live update, and a redraw
+          // between press and release would swallow a click
+          onmousedown: (e) => { if (e.button === 0) select(c.id); },
         },
         el(
           "div",
