@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -155,6 +156,7 @@ class Facts(BaseModel):
     recommend_basis: str | None = None  # "related" (goes with the focus product) | "asked" (what the buyer asked for)
     # A promotion the buyer names that is not valid now (ended or not started yet).
     named_promotion: PromoFact | None = None
+    unknown_offer: str | None = None  # a concrete offer the buyer names (8折, 满200减30) that the shop never had
     # How well the list of current promotions answers the question (same scale as answers).
     promotions_cover: float = 0.0
     # How well the shop's shipping policy (包邮, 发货时间, 快递) answers the question.
@@ -218,6 +220,34 @@ def parse_qty(text: str, specs: Sequence[str] = ()) -> int | None:
         if spec_text and flat(m.group(0)) in spec_text:
             continue
         return _count(m.group(1))
+    return None
+
+
+_RATE = re.compile(r"(?<![0-9.])([0-9](?:\.?[0-9])?|[一二三四五六七八九])\s*折")
+_TIER = re.compile(r"满\s*([0-9]+)\s*减\s*([0-9]+)")
+
+
+def _rate_of(raw: str) -> Decimal | None:
+    digits = "".join(str(_CN_DIGITS.get(ch, ch)) for ch in raw).replace(".", "")
+    if not digits.isdigit():
+        return None
+    return Decimal(f"0.{digits}")
+
+
+def unknown_offer(question: str, shop: Shop) -> str | None:
+    """A concrete offer the buyer names (8折, 满200减30) that no promotion of the shop has,
+    at any time: the reply must say there is no such offer rather than price around it."""
+    text = flat(normalize(question))
+    rates = {p.rate for p in shop.promotions if isinstance(p, (Discount, NthDiscount))}
+    tiers = {(t.threshold, t.amount) for p in shop.promotions if isinstance(p, FullReduction) for t in p.tiers}
+    tiers |= {(p.threshold, p.amount) for p in shop.promotions if isinstance(p, Coupon)}
+    for m in _RATE.finditer(text):
+        rate = _rate_of(m.group(1))
+        if rate is not None and rate not in rates and not any(r.normalize() == rate.normalize() for r in rates):
+            return m.group(0)
+    for m in _TIER.finditer(text):
+        if (Decimal(m.group(1)), Decimal(m.group(2))) not in tiers:
+            return m.group(0)
     return None
 
 
@@ -336,6 +366,8 @@ class FactsBuilder:
         facts.passages = hits
         facts.answers = self._answers(question, q, focus, hits)
         facts.named_promotion = self._named_promotion(q, req.now)
+        if facts.named_promotion is None:
+            facts.unknown_offer = unknown_offer(question, self.shop)
         facts.policy_cover = round(self.relevance.score(q, _policy_text(facts.policy)), 4)
         if facts.promotions:
             facts.promotions_cover = round(

@@ -73,6 +73,7 @@ TEMPLATE_VARS: dict[str, tuple[str, ...]] = {
     "promo_for_item": ("promos",),
     "promo_ended": ("term", "title", "starts", "ends"),
     "promo_upcoming": ("term", "title", "starts", "ends"),
+    "promo_unknown": ("term", "offer"),
     "promotions_now": ("promos",),
     "reco_item_why": ("title", "price", "why"),
     "off_platform": ("term",),
@@ -120,6 +121,8 @@ class TemplateDrafter:
             return self.t("off_platform", term=facts.address_term)
         if facts.named_promotion is not None and (facts.intent == "price_promotion" or facts.focus() is None):
             return self._named_promotion(facts)
+        if facts.unknown_offer is not None and facts.intent in ("price_promotion", "other"):
+            return self._unknown_offer(facts)
         handler: Callable[[Facts], str | None] = getattr(self, _HANDLERS.get(facts.intent, "_general"))
         text = handler(facts)
         if text is None and handler != self._general:
@@ -341,6 +344,13 @@ class TemplateDrafter:
         assert promo is not None
         key = "promo_ended" if promo.status == "ended" else "promo_upcoming"
         text = self.t(key, term=f.address_term, title=promo.title, starts=promo.starts, ends=promo.ends)
+        if f.promotions:
+            items = "；".join(self.t("promo_item", title=p.title, ends=p.ends) for p in f.promotions)
+            text += self.t("promotions_now", promos=items)
+        return text
+
+    def _unknown_offer(self, f: Facts) -> str:
+        text = self.t("promo_unknown", term=f.address_term, offer=f.unknown_offer)
         if f.promotions:
             items = "；".join(self.t("promo_item", title=p.title, ends=p.ends) for p in f.promotions)
             text += self.t("promotions_now", promos=items)

@@ -56,3 +56,15 @@ def test_how_to_eat_is_answered_from_the_usage_text(snack_shop: Shop) -> None:
     product = next(p for p in snack_shop.products.values() if p.usage and "泡水" in p.usage)
     d = pipeline(snack_shop).draft(request(snack_shop, "除了直接吃还能怎么吃", "product_info", product.id))
     assert "泡水" in d.text
+
+
+def test_an_offer_the_shop_never_had_is_named_as_such(snack_shop: Shop, demo_shop: Shop) -> None:
+    from bot.drafting.facts import unknown_offer
+
+    assert unknown_offer("双十一那个坚果全场8折现在还有吗", snack_shop) == "8折"
+    assert unknown_offer("有7折吗", demo_shop) == "7折"
+    assert unknown_offer("全店88折还能用吗", demo_shop) is None  # the expired 88折 existed
+    assert unknown_offer("满199减20能用吗", demo_shop) is None  # a real tier
+    assert unknown_offer("第二件5折吗", demo_shop) is None  # 袜子第二件半价 is a 0.5 rate
+    d = pipeline(snack_shop).draft(request(snack_shop, "双十一那个坚果全场8折现在还有吗", "price_promotion"))
+    assert "没有「8折」" in d.text and d.passed
