@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.clock import Clock
+from bot.drafting.pipeline import DraftRequest
 from bot.errors import NotFound
 from bot.events import EventBus
 from bot.guards import check_reply
@@ -115,6 +116,7 @@ class Bot:
             new_state = outcome.state
         except Exception:  # the message is stored; a person takes over rather than an error
             log.exception("turn failed in conversation %s", conversation_id)
+            summary = "系统处理这条消息时出错，请人工接手并查看买家的最后一条消息。"
             result = TurnResult(
                 conversation_id=conversation_id, turn_id=turn_id,
                 reply=FAILSAFE_REPLY.format(term=self.shop.info.persona.address_term),
@@ -167,8 +169,6 @@ class Bot:
                 outcome.reply, {}, self.shop, buyer=buyer_id, check_numbers=False, known_texts=[text]
             )
             return TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **base)
-
-        from bot.drafting.pipeline import DraftRequest
 
         engine_state = state.get("engine", {})
         turns = int(engine_state.get("turns", 0))

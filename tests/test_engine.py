@@ -64,7 +64,9 @@ def test_a_failing_turn_keeps_the_message_and_hands_over(tmp_path: Path) -> None
     turn = bot.handle(cid, "b02", "我要退货")
     assert turn.handoff and "人工" in turn.reply
     assert [m.text for m in services.conversations.messages(cid)][0] == "我要退货"
-    assert services.conversations.get(cid).status == "waiting"  # type: ignore[union-attr]
+    waiting = services.conversations.get(cid)
+    assert waiting is not None and waiting.status == "waiting"
+    assert waiting.summary and "出错" in waiting.summary  # the agent is told why
 
 
 def test_auto_mode_sends_a_draft_that_passes_every_guard(tmp_path: Path) -> None:
