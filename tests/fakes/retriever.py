@@ -5,29 +5,11 @@ run without chroma."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.retrieval.passages import Hit, Passage
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
-
-
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    type: str
-    text: str
-    title: str
-    citation: str
-    product_id: str | None = None
-    category: str | None = None
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class Hit:
-    passage: Passage
-    score: float
 
 
 def _bigrams(text: str) -> set[str]:
@@ -39,18 +21,22 @@ class FakeRetriever:
     def __init__(self, shop: Shop) -> None:
         self.passages: list[Passage] = []
         for i, entry in enumerate(shop.faq):
-            self.passages.append(Passage(f"faq-{i}", "faq", f"{entry.q}\n{entry.a}", entry.q, f"faq.yaml#{i}", source="faq.yaml"))
+            self.passages.append(Passage(id=f"faq-{i}", type="faq", text=f"{entry.q}\n{entry.a}", title=entry.q,
+                                         citation=f"faq.yaml#{i}", source="faq.yaml"))
         for doc in shop.rules:
             for section in doc.sections:
                 self.passages.append(
-                    Passage(f"rule-{doc.file}-{section.heading}", "rule", section.text, section.heading,
-                            f"{doc.file}#{section.heading}", source=f"rules/{doc.file}")
+                    Passage(id=f"rule-{doc.file}-{section.heading}", type="rule", text=section.text,
+                            title=section.heading, citation=f"{doc.file}#{section.heading}",
+                            source=f"rules/{doc.file}")
                 )
         for product in shop.products.values():
             for j, qa in enumerate(product.faq):
                 self.passages.append(
-                    Passage(f"{product.id}-faq-{j}", "product", f"{qa.q}\n{qa.a}", f"{product.title}：{qa.q}",
-                            f"products/{product.id}.yaml#faq", product.id, product.category, f"products/{product.id}.yaml")
+                    Passage(id=f"{product.id}-faq-{j}", type="product", text=f"{qa.q}\n{qa.a}",
+                            title=f"{product.title}：{qa.q}", citation=f"products/{product.id}.yaml#faq",
+                            product_id=product.id, category=product.category,
+                            source=f"products/{product.id}.yaml")
                 )
         self._grams = [_bigrams(p.text) | _bigrams(p.title) for p in self.passages]
         self.calls: list[str] = []
@@ -67,6 +53,6 @@ class FakeRetriever:
                 continue
             score = len(q & grams) / (len(q) or 1)
             if score > 0:
-                hits.append(Hit(p, round(score, 4)))
+                hits.append(Hit(passage=p, score=round(score, 4)))
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
