@@ -72,12 +72,43 @@ class Policy(Strict):
     no_free_shipping_regions: list[NonEmpty] = Field(default_factory=list)
 
 
+class PaymentReminder(Strict):
+    after_minutes: int = Field(default=30, gt=0)
+    max_per_order: int = Field(default=1, ge=0)
+
+
+class FollowUp(Strict):
+    after_days_signed: int = Field(default=3, gt=0)
+
+
+class Care(Strict):
+    birthday: bool = True
+
+
+class Outreach(Strict):
+    """Messages the shop sends unprompted (催付, notices, 回访, care); the format's defaults."""
+
+    payment_reminder: PaymentReminder = Field(default_factory=PaymentReminder)
+    notices: bool = True
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    care: Care = Field(default_factory=Care)
+    quiet_hours: NonEmpty = "22:00-08:00"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if not _HOURS.match(value.strip()):
+            raise ValueError("quiet_hours must look like 22:00-08:00")
+        return value.strip()
+
+
 class ShopInfo(Strict):
     name: NonEmpty
     timezone: NonEmpty
     persona: Persona
     service_hours: NonEmpty
     policy: Policy
+    outreach: Outreach = Field(default_factory=Outreach)
     # Extension (optional): "assist" = an agent approves every drafted reply; "auto" = drafts
     # that pass every guard are sent.
     reply_mode: Literal["assist", "auto"] = "assist"
@@ -343,6 +374,8 @@ class Buyer(Strict):
     nick: NonEmpty
     phone: NonEmpty
     vip_level: int = Field(default=0, ge=0, le=5)
+    birthday: str | None = Field(default=None, pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")  # "MM-DD"
+    marketing_opt_in: bool = False  # care messages (birthday greetings) need it
     coupons: list[str] = Field(default_factory=list)  # extension (optional): coupon ids held
 
 
