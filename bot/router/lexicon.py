@@ -57,6 +57,92 @@ class Lexicon:
     bye_words: tuple[str, ...]
     provinces: tuple[tuple[str, str], ...]  # (short, full), longest first
     rules: tuple[Rule, ...]
+    courtesy_exact: frozenset[str] = frozenset()
+    courtesy_prefix: re.Pattern[str] | None = None
+    courtesy_suffix: re.Pattern[str] | None = None
+    interjections: frozenset[str] = frozenset()
+    closing_no: frozenset[str] = frozenset()
+    firm_yes_words: tuple[str, ...] = ()
+
+    def clauses(self, norm: str) -> list[str]:
+        """The clauses of ``norm`` (split at punctuation and spaces), empty ones dropped."""
+        return [c for c in _CLAUSE.split(norm) if c]
+
+    def is_courtesy(self, clause: str) -> bool:
+        """A clause that asks nothing: a greeting, thanks, an address term or a filler sound."""
+        b = _collapse(self.bare(clause))
+        return not b or b in self.courtesy_exact or b in self.interjections
+
+    def request_part(self, norm: str) -> str:
+        """``norm`` without its courtesy clauses and leading/trailing courtesy words; ``norm``
+        itself when nothing else is left (a pure greeting or thanks stays what it is)."""
+        kept: list[str] = []
+        changed = False
+        for clause in self.clauses(norm):
+            if self.is_courtesy(clause):
+                changed = True
+                continue
+            core = clause
+            if self.courtesy_prefix is not None:
+                core = self.courtesy_prefix.sub("", core)
+            if self.courtesy_suffix is not None:
+                core = self.courtesy_suffix.sub("", core)
+            core = core if len(self.bare(core)) >= 2 else clause
+            changed = changed or core != clause
+            kept.append(core)
+        return ",".join(kept) if kept and changed else norm
+
+    def _answer_clauses(self, norm: str) -> list[str]:
+        out = []
+        for clause in self.clauses(norm):
+            b = _collapse(self.bare(clause))
+            if self.courtesy_prefix is not None and b not in self.confirm_exact:
+                stripped = self.courtesy_prefix.sub("", b)
+                b = stripped or b
+            if b:
+                out.append(b)
+        return out
+
+    def _is_yes(self, b: str) -> bool:
+        return b in self.confirm_exact
+
+    def firm_yes(self, norm: str) -> bool:
+        """A yes in words that confirm something ("确认", "确定", "同意"), as opposed to an
+        acknowledgement ("好的", "嗯"): with nothing pending only the former is a confirmation."""
+        return any(w in norm for w in self.firm_yes_words)
+
+    def _is_no(self, b: str) -> bool:
+        return b in self.deny_exact or bool(self.decline_clause.match(b))
+
+    def yes_no(self, norm: str) -> str | None:
+        """``"yes"`` when the message is only yes-clauses (and courtesy), ``"no"`` when it is
+        only no-clauses, else None. "行，换吧" is a yes; "额 还是先不取消了吧" a no."""
+        clauses = self._answer_clauses(norm)
+        meaningful = [c for c in clauses if not (c in self.courtesy_exact or c in self.interjections) or self._is_yes(c)]
+        if not meaningful:
+            return None
+        if all(self._is_yes(c) for c in meaningful):
+            return "yes"
+        if all(self._is_no(c) or c in self.courtesy_exact for c in meaningful) and any(
+            self._is_no(c) for c in meaningful
+        ):
+            return "no"
+        return None
+
+    def has_yes_clause(self, norm: str) -> bool:
+        """Some clause is a plain yes and none is a no ("好的，帮我退了吧")."""
+        clauses = self._answer_clauses(norm)
+        return any(self._is_yes(c) for c in clauses) and not any(self._is_no(c) for c in clauses)
+
+    def is_interjection(self, norm: str) -> bool:
+        """Only acknowledging sounds ("哦", "哦哦～", "哈哈")."""
+        letters = "".join(ch for ch in norm if ch.isalnum())
+        return letters in self.interjections
+
+    def is_closing_no(self, norm: str) -> bool:
+        """"没有了", "暂时没有了": nothing more to ask."""
+        clauses = [c for c in self._answer_clauses(norm) if c not in self.courtesy_exact]
+        return bool(clauses) and all(c in self.closing_no for c in clauses)
 
     def declines(self, norm: str) -> bool:
         """Whether every clause of ``norm`` says no ("算了算了，先不取消了", "不用了 谢谢")."""
@@ -139,4 +225,10 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         bye_words=_words(raw.get("bye_words", [])),
         provinces=tuple(provinces),
         rules=tuple(rules),
+        courtesy_exact=bare("courtesy_exact"),
+        courtesy_prefix=_compile(raw["courtesy_prefix"], "courtesy_prefix"),
+        courtesy_suffix=_compile(raw["courtesy_suffix"], "courtesy_suffix"),
+        interjections=frozenset(normalize(str(w)) for w in raw["interjections"]),
+        closing_no=bare("closing_no"),
+        firm_yes_words=_words(raw["firm_yes_words"]),
     )

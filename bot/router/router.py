@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500  # longer messages are routed on their first part; the flows see all of it
 LLM_BELOW = 0.35  # ask a configured LLM only under this classifier confidence
 UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not understood
-CONFIRM_FROM_MODEL = 0.5  # a "yes" the classifier guesses below this is not taken as a yes
 
 
 class ProductLinker(Protocol):
@@ -116,9 +115,29 @@ class Router:
 
     def route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         """One canonical intent (plus a finer one), confidence, slots and why."""
-        text = text if isinstance(text, str) else str(text or "")
+        turn = self._route(text if isinstance(text, str) else str(text or ""), state)
+        pending = state.get("pending") or {}
+        if (
+            pending.get("kind")
+            and pending.get("intent") == turn.intent
+            and turn.source in ("rule", "classifier")
+            and self.lex.has_yes_clause(turn.norm)
+        ):
+            # "好的，帮我退了吧" while the refund waits for a yes: a yes that restates the request.
+            return turn.model_copy(update={
+                "intent": "confirm", "fine_intent": "confirm", "source": "context",
+                "explanation": f"{turn.explanation}; a yes clause restating the pending {turn.intent}",
+            })
+        return turn
+
+    def _route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         norm = normalize(text[: MAX_CHARS * 4])
         bare = self.lex.bare(norm)
+        if self.lex.is_interjection(norm):
+            return ParsedTurn(
+                text=text, norm=norm, intent="chitchat", fine_intent="acknowledge", confidence=0.9,
+                source="lexicon", explanation="an acknowledging sound",
+            )
         if not bare:
             return ParsedTurn(
                 text=text, norm=norm, intent="other", fine_intent="empty", confidence=1.0,
@@ -135,12 +154,18 @@ class Router:
 
         pending = state.get("pending") or {}
         kind = pending.get("kind")
-        # A bare yes/no answers the pending question (and is confirm/deny anyway).
-        if bare in self.lex.confirm_exact:
-            return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"bare yes {bare!r}")
-        if bare in self.lex.deny_exact:
-            return done("deny", "deny", 1.0, "context" if kind else "lexicon", f"bare no {bare!r}")
-        if self.lex.declines(norm):
+        # Yes and no are read clause by clause, interjections and courtesy aside: "行，换吧" is a
+        # yes, "额 还是先不取消了吧" a no. Only such words answer the pending question.
+        answer = self.lex.yes_no(norm)
+        if answer == "yes":
+            if kind or self.lex.firm_yes(norm):
+                return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"yes clauses {bare!r}")
+            return done("chitchat", "acknowledge", 0.9, "lexicon", f"a yes with nothing pending {bare!r}")
+        if self.lex.is_closing_no(norm):
+            if kind:
+                return done("deny", "deny", 1.0, "context", f"no more {bare!r}")
+            return done("chitchat", "closing", 0.9, "lexicon", f"nothing more to ask {bare!r}")
+        if answer == "no" or self.lex.declines(norm):
             # "算了，先不取消了" declines the action it names; it never asks for it.
             return done("deny", "deny", 0.98, "context" if kind else "lexicon", "declining clauses (先不…了/算了/不用了)")
         if kind == "choose_order" and bare.isdigit() and 1 <= int(bare) <= len(pending.get("options") or []):
@@ -155,7 +180,8 @@ class Router:
             return done("complaint", "threat", 1.0, "guard", "threat words (差评/投诉…)")
         if slots.anger >= 2:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
-        short = norm[:MAX_CHARS]
+        # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
+        short = self.lex.request_part(norm)[:MAX_CHARS]
         for rule in self.lex.rules:
             if rule.matches(short):
                 return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
@@ -179,9 +205,11 @@ class Router:
             answer = self._ask_llm(text[:MAX_CHARS])
             if answer is not None:
                 return done(answer, answer, 0.5, "llm", f"{why}; llm said {answer}")
-        if intent == "confirm" and conf < CONFIRM_FROM_MODEL:
-            # A yes carries out a change: a guessed one is not understood rather than a yes.
-            return done("other", "unsure", conf, source, f"{why}; a yes needs p >= {CONFIRM_FROM_MODEL}")
+        if intent == "confirm":
+            # A yes carries out a change: only the buyer's own yes-words are one, never a guess.
+            if kind:
+                return done("other", "unsure", conf, source, f"{why}; a yes needs explicit words")
+            return done("chitchat", "acknowledge", conf, source, f"{why}; nothing pending to confirm")
         if conf < UNSURE_BELOW or intent == "other":
             if self.lex.asks(norm):
                 # A clear question no intent fits: the drafter answers it or says it does not know.
@@ -204,7 +232,8 @@ class Router:
             log.warning("llm intent fallback failed", exc_info=True)
             return None
         answer = (raw or "").strip().strip("\"'`。.").lower()
-        return answer if answer in CANONICAL_INTENTS else None
+        # A model may name a topic, never a yes: confirmations come from the buyer's words only.
+        return answer if answer in CANONICAL_INTENTS and answer not in ("confirm", "deny") else None
 
 
 def shop_words(shop: Shop) -> list[str]:

@@ -217,3 +217,42 @@ def test_a_product_named_by_part_of_its_title_is_read_in_a_long_message(snack_ro
 
 def test_spoiled_food_is_a_quality_reason(snack_router: Router) -> None:
     assert snack_router.route("海苔打开是软的，受潮了，要退", {}).slots.reason_kind == "quality"
+
+
+def test_yes_and_no_are_read_clause_by_clause(router: Router) -> None:
+    pending = {"pending": {"id": "act1", "kind": "exchange", "intent": "exchange"}}
+    assert router.route("行，换吧", pending).intent == "confirm"
+    assert router.route("好的，麻烦了", pending).intent == "confirm"
+    assert router.route("额 还是先不取消了吧", pending).intent == "deny"
+    assert router.route("没有了", pending).intent == "deny"
+
+
+def test_a_guessed_yes_never_confirms(router: Router) -> None:
+    """Only yes-words confirm: a classifier's guess of "confirm" is not understood while a
+    change waits for a yes, whatever its score."""
+    pending = {"pending": {"id": "act1", "kind": "refund", "intent": "refund"}}
+    for text in ("交易纠纷的问题，要申诉", "刚才没确认清楚", "是这样的"):
+        turn = router.route(text, pending)
+        assert turn.intent != "confirm", (text, turn.explanation)
+
+    def llm(text: str) -> str | None:
+        return "confirm"
+
+    shop = load_shop(MINI)
+    asking = Router(shop, router.linker, router.classifier, llm)
+    assert asking.route("嗯那个就按你说的那样办理", pending).intent != "confirm"
+
+
+def test_with_nothing_pending_a_soft_yes_acknowledges_and_a_firm_one_confirms(router: Router) -> None:
+    assert router.route("好的", {}).intent == "chitchat"
+    assert router.route("哦哦", {}).intent == "chitchat"
+    assert router.route("没有了谢谢", {}).intent == "chitchat"
+    assert router.route("确认", {}).intent == "confirm"
+
+
+def test_greetings_and_thanks_around_a_request_do_not_decide_it(router: Router) -> None:
+    assert router.route("你好 我要退货", {}).intent == "return"
+    assert router.route("在吗？订单7001帮我取消", {}).intent == "cancel_order"
+    assert router.route("帮我转人工 谢谢", {}).intent == "human_agent"
+    assert router.route("你好", {}).intent == "greeting"
+    assert router.route("谢谢亲", {}).intent == "chitchat"
