@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,7 +99,27 @@ def value_variants(value: str) -> frozenset[str]:
     for tail in _COLOR_TAILS:
         if len(base) == 2 and base.endswith(tail):
             forms.update({base[0] + "的", base[0] + "款", base[0] + "色"})
+    family = colour_family(base)
+    if family and base not in (family, family + "色"):
+        forms.update({family + "色", family + "的", family + "款"})
     return frozenset(f for f in forms if f)
+
+
+@lru_cache(maxsize=1)
+def _colour_words() -> tuple[str, ...]:
+    path = Path(__file__).resolve().parent.parent / "text" / "data" / "colour_families.txt"
+    words = [w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def colour_family(value: str) -> str | None:
+    """The basic colour a shop's colour name belongs to (曜石黑 → 黑, 墨绿 → 绿), or None."""
+    best: tuple[int, str] | None = None
+    for word in _colour_words():
+        at = value.rfind(word)
+        if at >= 0 and (best is None or at > best[0]):
+            best = (at, word)
+    return best[1] if best else None
 
 
 class _PropIndex:

@@ -129,6 +129,21 @@ class Lexicon:
             return "no"
         return None
 
+    def leans_no(self, norm: str) -> bool:
+        """Some clause says no and none says yes ("算了不退了 女朋友又说喜欢了"): while a change
+        waits for a yes, such a message changes nothing."""
+        clauses = self._answer_clauses(norm)
+        return any(self._is_no(c) for c in clauses) and not any(self._is_yes(c) for c in clauses)
+
+    def beside_answer(self, norm: str) -> str:
+        """The clauses of ``norm`` that are neither a yes, a no nor courtesy."""
+        rest = []
+        for clause in self.clauses(norm):
+            b = _collapse(self.bare(clause))
+            if not (self.is_courtesy(clause) or self._is_yes(b) or self._is_no(b)):
+                rest.append(clause)
+        return ",".join(rest)
+
     def has_yes_clause(self, norm: str) -> bool:
         """Some clause is a plain yes and none is a no ("好的，帮我退了吧")."""
         clauses = self._answer_clauses(norm)

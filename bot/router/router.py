@@ -165,6 +165,11 @@ class Router:
             if kind:
                 return done("deny", "deny", 1.0, "context", f"no more {bare!r}")
             return done("chitchat", "closing", 0.9, "lexicon", f"nothing more to ask {bare!r}")
+        if kind and self.lex.leans_no(norm):
+            rest = self.lex.beside_answer(norm)
+            if not any(rule.matches(rest) for rule in self.lex.rules):
+                # "算了不退了 女朋友又说喜欢了": a no and its reason; "不，我要退货" is a new request.
+                return done("deny", "deny", 0.95, "context", "a no clause while a yes is awaited")
         if answer == "no" or self.lex.declines(norm):
             # "算了，先不取消了" declines the action it names; it never asks for it.
             return done("deny", "deny", 0.98, "context" if kind else "lexicon", "declining clauses (先不…了/算了/不用了)")
@@ -178,13 +183,17 @@ class Router:
             return done("exchange", "exchange_target", 1.0, "context", "answers which SKU to exchange for")
         if slots.threat:
             return done("complaint", "threat", 1.0, "guard", "threat words (差评/投诉…)")
-        if slots.anger >= 2:
+        strong_anger = slots.anger >= 2 and any(w in norm for w in self.lex.anger_strong)
+        if strong_anger:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
         # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
         short = self.lex.request_part(norm)[:MAX_CHARS]
         for rule in self.lex.rules:
             if rule.matches(short):
+                # Impatience ("到现在都没发？？？") does not hide the request it comes with.
                 return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
+        if slots.anger >= 2:
+            return done("complaint", "anger", 1.0, "guard", "strong anger (many weak signs)")
         if _tid_only(norm, slots):
             return done("order_status", "tid_only", 0.95, "rule", "a bare order id")
         if kind == "choose_order" and pending.get("intent") and slots.product_ids:

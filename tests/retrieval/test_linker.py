@@ -108,3 +108,12 @@ def test_a_word_shared_equally_by_two_products_is_ambiguous() -> None:
     assert without_ambiguous([a, b], None) == []
     assert without_ambiguous([a, b], "B") == [a, b]  # the product in focus stays
     assert without_ambiguous([c, a], None) == [c, a]
+
+
+def test_plain_colour_words_reach_the_shops_own_colour_names() -> None:
+    from bot.retrieval.linker import colour_family, value_variants
+
+    assert colour_family("曜石黑") == "黑" and colour_family("墨绿") == "绿"
+    assert {"黑色", "黑的"} <= value_variants("曜石黑")
+    assert "白色" in value_variants("月白")
+    assert colour_family("500g礼盒") is None

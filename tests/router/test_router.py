@@ -256,3 +256,21 @@ def test_greetings_and_thanks_around_a_request_do_not_decide_it(router: Router) 
     assert router.route("帮我转人工 谢谢", {}).intent == "human_agent"
     assert router.route("你好", {}).intent == "greeting"
     assert router.route("谢谢亲", {}).intent == "chitchat"
+
+
+def test_a_no_with_its_reason_declines_and_a_no_with_a_new_request_is_that_request(router: Router) -> None:
+    pending = {"pending": {"id": "act1", "kind": "return", "intent": "return", "tid": "7003"}}
+    assert router.route("算了算了不退了 女朋友又说喜欢了", pending).intent == "deny"
+    assert router.route("等下 我再想想 先别取消", pending).intent == "deny"
+    assert router.route("不，我要退货", pending).intent == "return"
+
+
+def test_phone_numbers_and_addresses_are_not_exchanges_and_people_are_found(router: Router) -> None:
+    assert router.route("收件电话换一下 换成13999887766", {}).intent == "modify_address"
+    assert router.route("找个人工帮我弄一下", {}).intent == "human_agent"
+    assert router.route("帮我转3号客服 谢谢", {}).intent == "human_agent"
+
+
+def test_impatience_does_not_hide_the_request(router: Router) -> None:
+    assert router.route("5号晚上就付款了 到现在都没发？？？", {}).intent == "logistics"
+    assert router.route("垃圾店 气死了", {}).intent == "complaint"
