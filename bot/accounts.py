@@ -3,6 +3,10 @@
 Passwords are hashed with argon2id (argon2-cffi); the hash never leaves this module. Login
 checks take about the same time whether or not the username exists, and a hash made with
 weaker parameters is upgraded at the next successful login.
+
+Each account has a token version that its tokens carry: disabling the account or changing
+its password bumps it, so every token issued before stops working. Single tokens revoked at
+logout are kept in :class:`RevokedTokens` until they would have expired anyway.
 """
 
 from __future__ import annotations
@@ -15,9 +19,22 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel
-from sqlalchemy import Column, Engine, RowMapping, String, Table, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    RowMapping,
+    String,
+    Table,
+    delete,
+    inspect,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.clock import Clock, SystemClock
 from bot.storage.db import UtcDateTime
@@ -37,6 +54,15 @@ accounts_table = Table(
     Column("role", String(16), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("created", UtcDateTime, nullable=False),
+    Column("token_version", Integer, nullable=False, server_default=text("0")),
+    Column("disabled_at", UtcDateTime, nullable=True),
+)
+
+revoked_tokens_table = Table(
+    "account_revoked_tokens",
+    Base.metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires", UtcDateTime, nullable=False, index=True),
 )
 
 
@@ -46,6 +72,8 @@ class Account(BaseModel):
     username: str
     role: AccountRole
     created: datetime
+    disabled: bool = False
+    token_version: int = Field(default=0, exclude=True)  # compared with the one a token carries
 
 
 class AccountStore:
@@ -64,6 +92,8 @@ class AccountStore:
         self._clock = clock or SystemClock()
         self._hasher = hasher or PasswordHasher()
         Base.metadata.create_all(engine, tables=[accounts_table])
+        _add_missing_columns(engine)
+        self.revoked = RevokedTokens(engine)
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -90,7 +120,8 @@ class AccountStore:
         return Account(username=username, role=role, created=row["created"].astimezone(timezone.utc))
 
     def verify(self, username: str, password: str) -> Account | None:
-        """The account when the password is right, else None (same answer for unknown users)."""
+        """The account when the password is right and the account is enabled, else None
+        (the same answer, after the same work, for unknown users)."""
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(accounts_table).where(accounts_table.c.username == username.strip())
@@ -99,10 +130,10 @@ class AccountStore:
             self._check(None, password)
             return None
         stored: str = row._mapping["password_hash"]
-        if not self._check(stored, password):
+        if not self._check(stored, password) or row._mapping["disabled_at"] is not None:
             return None
         if self._hasher.check_needs_rehash(stored):
-            self._store_hash(row._mapping["username"], self._hasher.hash(password))
+            self._store_hash(row._mapping["username"], self._hasher.hash(password), sign_out=False)
         return _account(row._mapping)
 
     def get(self, username: str) -> Account | None:
@@ -119,10 +150,31 @@ class AccountStore:
         return [_account(r._mapping) for r in rows]
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace the password; :class:`NotFound` for an unknown username."""
+        """Replace the password and sign the account out everywhere; :class:`NotFound` for an
+        unknown username."""
         _check_password(password)
-        if not self._store_hash(username, self._hasher.hash(password)):
+        if not self._store_hash(username, self._hasher.hash(password), sign_out=True):
             raise NotFound(f"没有账号 {username}")
+
+    def disable(self, username: str) -> Account:
+        """Stop the account from logging in; every token it holds stops working at once."""
+        return self._set_disabled(username, self._clock.now())
+
+    def enable(self, username: str) -> Account:
+        """Let a disabled account log in again (its old tokens stay invalid)."""
+        return self._set_disabled(username, None)
+
+    def _set_disabled(self, username: str, at: datetime | None) -> Account:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(accounts_table)
+                .where(accounts_table.c.username == username)
+                .values(disabled_at=at, token_version=accounts_table.c.token_version + 1)
+            )
+        account = self.get(username) if result.rowcount > 0 else None
+        if account is None:
+            raise NotFound(f"没有账号 {username}")
+        return account
 
     def _check(self, stored: str | None, password: str) -> bool:
         """Always one hash check (``stored`` None = unknown user), so timing tells nothing."""
@@ -140,18 +192,80 @@ class AccountStore:
             matched = False
         return usable and matched
 
-    def _store_hash(self, username: str, password_hash: str) -> bool:
+    def _store_hash(self, username: str, password_hash: str, *, sign_out: bool) -> bool:
+        values: dict[str, object] = {"password_hash": password_hash}
+        if sign_out:
+            values["token_version"] = accounts_table.c.token_version + 1
         with self._engine.begin() as conn:
             result = conn.execute(
-                update(accounts_table)
-                .where(accounts_table.c.username == username)
-                .values(password_hash=password_hash)
+                update(accounts_table).where(accounts_table.c.username == username).values(**values)
             )
         return result.rowcount > 0
 
 
+class RevokedTokens:
+    """Ids of tokens revoked before they expire (logout), in ``account_revoked_tokens``.
+
+    Token lifetimes are wall-clock time (the signature carries the real signing time), so
+    this store asks the system clock, never a settable one: a clock moved forward must not
+    forget a revocation early.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        if not isinstance(engine, Engine):
+            raise TypeError("RevokedTokens needs a sqlalchemy Engine")
+        self._engine = engine
+        self._clock = clock or SystemClock()
+        Base.metadata.create_all(engine, tables=[revoked_tokens_table])
+
+    def revoke(self, token_id: str, expires: datetime) -> None:
+        """Refuse the token from now on; revoking it twice changes nothing."""
+        if not token_id:
+            raise ValueError("token_id must not be empty")
+        now = self._clock.now()
+        if expires > now:  # an expired token is refused by its signature check anyway
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(revoked_tokens_table).values(token_id=token_id, expires=expires))
+            except IntegrityError:
+                pass  # already revoked
+        with self._engine.begin() as conn:
+            conn.execute(delete(revoked_tokens_table).where(revoked_tokens_table.c.expires <= now))
+
+    def is_revoked(self, token_id: str) -> bool:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(revoked_tokens_table.c.token_id).where(revoked_tokens_table.c.token_id == token_id)
+            ).first()
+        return row is not None
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring an ``account_agents`` table made by an earlier version up to date."""
+    present = {c["name"] for c in inspect(engine).get_columns(accounts_table.name)}
+    for column in accounts_table.columns:
+        if column.name in present:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        default = f" DEFAULT {column.server_default.arg.text}" if column.server_default is not None else ""  # type: ignore[attr-defined]
+        null = "" if column.nullable else " NOT NULL"
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {accounts_table.name} ADD COLUMN {column.name} {kind}{default}{null}"))
+        except (OperationalError, ProgrammingError):
+            # another process added it first
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(accounts_table.name)}:
+                raise
+
+
 def _account(row: RowMapping) -> Account:
-    return Account(username=row["username"], role=row["role"], created=row["created"])
+    return Account(
+        username=row["username"],
+        role=row["role"],
+        created=row["created"],
+        disabled=row["disabled_at"] is not None,
+        token_version=row["token_version"],
+    )
 
 
 def _check_username(username: str) -> str:

@@ -21,12 +21,26 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in data_dir")
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: SecretStr = Field(
-        default=SecretStr("xiaoer-dev-secret-change-me"),
-        description="signs buyer and agent tokens; set your own in production",
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs buyer and agent tokens; required (32+ characters) outside demo mode",
     )
     token_ttl_hours: int = Field(default=24, gt=0)
-    demo_login: bool = Field(default=True, description="list the shop's buyers on the chat page")
+    demo: bool = Field(
+        default=False,
+        description="demo mode: a throwaway signing key when none is set, the demo agent, demo buyer login",
+    )
+    demo_login: bool = Field(
+        default=True, description="in demo mode, list the shop's buyers on the chat page and log in as them"
+    )
+    rate_limits: bool = Field(default=True, description="false lifts every rate limit below")
+    rate_limit_login: str = Field(default="5/minute", description="failed agent logins per username")
+    rate_limit_login_ip: str = Field(default="20/minute", description="agent login attempts per client IP")
+    rate_limit_demo_login: str = Field(default="30/minute", description="demo buyer logins per client IP")
+    rate_limit_chat: str = Field(default="30/minute", description="chat messages per buyer")
+    rate_limit_storage: str = Field(
+        default="memory://", description="where the counters live: memory:// or a limits storage URL"
+    )
     reply_mode: Literal["assist", "auto"] | None = Field(
         default=None, description="override shop.yaml reply_mode"
     )
@@ -37,6 +51,12 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="chat model name; unset = offline drafter")
     llm_timeout_s: float = Field(default=20.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
+    llm_concurrency: int = Field(
+        default=8, gt=0, description="turns drafting with the model at once; more get the template draft"
+    )
+    llm_deadline_s: float = Field(
+        default=30.0, gt=0, description="a turn's whole model drafting, regeneration included"
+    )
     embedding_model: str | None = Field(
         default=None, description="OpenAI-compatible embedding model; unset = offline hashed embedder"
     )

@@ -6,22 +6,32 @@ Order of work for a turn, so nothing acknowledged is ever lost:
 3. sales / product / policy questions go to the drafting pipeline; the draft becomes a
    suggestion that waits for an agent (``assist``) or is sent when every guard passes (``auto``);
 4. store the reply, the dialogue state and the turn result; publish live events.
+
+Each step is its own short piece of storage work; no transaction stays open while the
+model writes. :meth:`Bot.handle` runs the steps in the calling thread (CLI, evaluation
+runner); :meth:`Bot.ahandle` is the server's: the steps run in the bot's own few worker
+threads and the draft is awaited, so turns the flows answer never wait behind a slow model.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio
 
 from bot.clock import Clock
-from bot.drafting.pipeline import DraftRequest
+from bot.drafting.pipeline import Draft, DraftRequest
 from bot.errors import NotFound
 from bot.events import EventBus
 from bot.guards import check_reply
 from bot.ids import IdProvider
 from bot.shop.models import Shop
-from bot.turns import Card, Source, TurnResult
+from bot.turns import Card, ConversationStatus, Source, TurnResult
 
 if TYPE_CHECKING:
     from bot.conversations.store import ConversationStore, Message
@@ -31,9 +41,46 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 HISTORY_TURNS = 6
 DECLINE_MEMORY_TURNS = 3
 FAILSAFE_REPLY = "抱歉{term}，系统刚刚开了小差，已为您转接人工客服，请稍等～"
+FAILED_SUMMARY = "系统处理这条消息时出错，请人工接手并查看买家的最后一条消息。"
+# Worker threads for the stored, deterministic part of turns: reads and writes of a few
+# milliseconds, so a handful keeps up; they are the bot's own, not the server's shared pool.
+TURN_THREADS = 8
+
+
+@dataclass
+class _Turn:
+    """A turn whose buyer message is stored: what the later steps need."""
+
+    conversation_id: str
+    buyer_id: str
+    text: str
+    status: ConversationStatus
+    state: dict[str, Any]
+    message_id: str
+    turn_id: str
+    now: datetime
+    started: float
+
+
+@dataclass
+class _Answer:
+    """A turn's result and the dialogue state it leaves."""
+
+    result: TurnResult
+    state: dict[str, Any]
+    summary: str | None = None
+
+
+@dataclass
+class _NeedsDraft:
+    """The flows gave no reply: the turn waits for the drafting pipeline."""
+
+    outcome: FlowOutcome
+    request: DraftRequest
 
 
 class Bot:
@@ -51,11 +98,14 @@ class Bot:
         ids: IdProvider,
         reply_mode: Literal["assist", "auto"] = "assist",
         max_message_chars: int = 2000,
+        turn_threads: int = TURN_THREADS,
     ) -> None:
         if reply_mode not in ("assist", "auto"):
             raise ValueError(f"reply_mode must be assist or auto, not {reply_mode!r}")
         if max_message_chars <= 0:
             raise ValueError("max_message_chars must be positive")
+        if turn_threads <= 0:
+            raise ValueError("turn_threads must be positive")
         self.shop = shop
         self.conversations = conversations
         self.dialogue = dialogue
@@ -66,6 +116,7 @@ class Bot:
         self.ids = ids
         self.reply_mode = reply_mode
         self.max_message_chars = max_message_chars
+        self._workers = anyio.CapacityLimiter(turn_threads)
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -83,9 +134,44 @@ class Bot:
             return self.start_conversation(buyer_id)
         return conv.id
 
+    async def aconversation_for(self, buyer_id: str) -> str:
+        return await self._in_worker(self.conversation_for, buyer_id)
+
     # -- a turn -----------------------------------------------------------------------------
 
     def handle(self, conversation_id: str, buyer_id: str, text: str) -> TurnResult:
+        turn = self._open(conversation_id, buyer_id, text)
+        if turn.status == "agent":
+            return self._quiet(turn)
+        try:
+            step = self._route(turn)
+            if isinstance(step, _NeedsDraft):
+                step = self._drafted(turn, step, self.drafting.draft(step.request))
+        except Exception:  # the message is stored; a person takes over rather than an error
+            step = self._failed(turn)
+        return self._close(turn, step)
+
+    async def ahandle(self, conversation_id: str, buyer_id: str, text: str) -> TurnResult:
+        """:meth:`handle` without holding a thread while the model writes."""
+        turn = await self._in_worker(self._open, conversation_id, buyer_id, text)
+        if turn.status == "agent":
+            return await self._in_worker(self._quiet, turn)
+        try:
+            step = await self._in_worker(self._route, turn)
+            if isinstance(step, _NeedsDraft):
+                draft = await self.drafting.adraft(step.request)
+                step = await self._in_worker(self._drafted, turn, step, draft)
+        except Exception:  # the message is stored; a person takes over rather than an error
+            step = self._failed(turn)
+        return await self._in_worker(self._close, turn, step)
+
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._workers)
+
+    # -- the steps of a turn ----------------------------------------------------------------
+
+    def _open(self, conversation_id: str, buyer_id: str, text: str) -> _Turn:
+        """Store the buyer's message (committed) before anything else happens."""
         started = time.perf_counter()
         conv = self.conversations.get(conversation_id)
         if conv is None or conv.buyer_id != buyer_id:
@@ -97,66 +183,101 @@ class Bot:
         self._publish_message(message)
         if conv.status == "closed":  # the buyer writes again after rating: reopen with the bot
             conv = self.conversations.set_status(conversation_id, "bot", now)
-        turn_id = self.ids.new_id("t")
+        return _Turn(
+            conversation_id=conversation_id, buyer_id=buyer_id, text=text, status=conv.status,
+            state=dict(conv.state), message_id=message_id, turn_id=self.ids.new_id("t"),
+            now=now, started=started,
+        )
 
-        if conv.status == "agent":
-            # An agent has taken over: the bot stays quiet and records the turn only.
-            result = TurnResult(
-                conversation_id=conversation_id, turn_id=turn_id, reply="", intent="other",
-                delivered=False, status="agent",
-            )
-            return self._finish(result, message_id, started)
+    def _quiet(self, turn: _Turn) -> TurnResult:
+        """An agent has taken over: the bot stays quiet and records the turn only."""
+        result = TurnResult(
+            conversation_id=turn.conversation_id, turn_id=turn.turn_id, reply="", intent="other",
+            delivered=False, status="agent",
+        )
+        return self._finish(result, turn.message_id, turn.started)
 
-        state = dict(conv.state)
-        summary: str | None = None
-        try:
-            outcome = self.dialogue.handle(state, buyer_id, text)
-            summary = outcome.handoff_summary
-            result = self._result_of(conversation_id, turn_id, buyer_id, text, outcome, state)
-            new_state = outcome.state
-        except Exception:  # the message is stored; a person takes over rather than an error
-            log.exception("turn failed in conversation %s", conversation_id)
-            summary = "系统处理这条消息时出错，请人工接手并查看买家的最后一条消息。"
-            result = TurnResult(
-                conversation_id=conversation_id, turn_id=turn_id,
-                reply=FAILSAFE_REPLY.format(term=self.shop.info.persona.address_term),
-                intent="other", action="handoff", handoff=True,
-            )
-            new_state = state
-        engine_state = dict(new_state.get("engine", {}))
+    def _route(self, turn: _Turn) -> _Answer | _NeedsDraft:
+        """Route the message and run the deterministic flows; without a reply from them the
+        turn needs a draft."""
+        state = dict(turn.state)
+        outcome = self.dialogue.handle(state, turn.buyer_id, turn.text)
+        if outcome.reply is None:
+            return _NeedsDraft(outcome, self._draft_request(turn, outcome, state))
+        flags = check_reply(
+            outcome.reply, {}, self.shop, buyer=turn.buyer_id, check_numbers=False, known_texts=[turn.text]
+        )
+        result = TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **self._base(turn, outcome))
+        return _Answer(result, outcome.state, outcome.handoff_summary)
+
+    def _draft_request(self, turn: _Turn, outcome: FlowOutcome, state: dict[str, Any]) -> DraftRequest:
+        engine_state = state.get("engine", {})
+        turns = int(engine_state.get("turns", 0))
+        declined_at = engine_state.get("declined_at")
+        declined = declined_at is not None and turns - int(declined_at) < DECLINE_MEMORY_TURNS
+        return DraftRequest(
+            conversation_id=turn.conversation_id,
+            buyer=self.shop.buyers[turn.buyer_id],
+            question=turn.text,
+            intent=outcome.intent,
+            entities=dict(outcome.entities),
+            history=self._history(turn.conversation_id),
+            declined=declined,
+            now=self.clock.now(),
+        )
+
+    def _drafted(self, turn: _Turn, step: _NeedsDraft, draft: Draft) -> _Answer:
+        """Store the draft as a suggestion: sent at once in ``auto`` mode when it passed
+        every guard, otherwise waiting for an agent."""
+        outcome = step.outcome
+        auto = self.reply_mode == "auto" and draft.passed
+        suggestion = self.suggestions.create(
+            turn.conversation_id, turn.turn_id, outcome.intent, draft, auto_sent=auto
+        )
+        self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+        result = TurnResult(
+            reply=draft.text,
+            sources=[s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations],
+            suggestion_id=suggestion.id,
+            delivered=auto,
+            flags=list(draft.flags),
+            **self._base(turn, outcome),
+        )
+        return _Answer(result, outcome.state, outcome.handoff_summary)
+
+    def _failed(self, turn: _Turn) -> _Answer:
+        log.exception("turn failed in conversation %s", turn.conversation_id)
+        result = TurnResult(
+            conversation_id=turn.conversation_id, turn_id=turn.turn_id,
+            reply=FAILSAFE_REPLY.format(term=self.shop.info.persona.address_term),
+            intent="other", action="handoff", handoff=True,
+        )
+        return _Answer(result, dict(turn.state), FAILED_SUMMARY)
+
+    def _close(self, turn: _Turn, step: _Answer) -> TurnResult:
+        """Store the dialogue state, a handoff, the delivered reply and the turn."""
+        result, cid, now = step.result, turn.conversation_id, turn.now
+        engine_state = dict(step.state.get("engine", {}))
         engine_state["turns"] = int(engine_state.get("turns", 0)) + 1
         if result.intent == "deny":
             engine_state["declined_at"] = engine_state["turns"]
-        new_state = {**new_state, "engine": engine_state}
-        self.conversations.save_state(conversation_id, new_state, now)
+        self.conversations.save_state(cid, {**step.state, "engine": engine_state}, now)
 
-        if result.handoff and conv.status != "waiting":
-            updated = self.conversations.set_status(
-                conversation_id, "waiting", now, summary=summary
-            )
-            self.events.publish(
-                "status", {"conversation_id": conversation_id, "status": updated.status}
-            )
-        result.status = "waiting" if result.handoff else conv.status
+        if result.handoff and turn.status != "waiting":
+            updated = self.conversations.set_status(cid, "waiting", now, summary=step.summary)
+            self.events.publish("status", {"conversation_id": cid, "status": updated.status})
+        result.status = "waiting" if result.handoff else turn.status
         if result.delivered and result.reply:
             reply = self.conversations.add_message(
-                conversation_id, "bot", result.reply, now, self.ids.new_id("m"), turn_id=turn_id
+                cid, "bot", result.reply, now, self.ids.new_id("m"), turn_id=turn.turn_id
             )
             self._publish_message(reply)
-        return self._finish(result, message_id, started)
+        return self._finish(result, turn.message_id, turn.started)
 
-    def _result_of(
-        self,
-        conversation_id: str,
-        turn_id: str,
-        buyer_id: str,
-        text: str,
-        outcome: FlowOutcome,
-        state: dict[str, Any],
-    ) -> TurnResult:
-        base: dict[str, Any] = {
-            "conversation_id": conversation_id,
-            "turn_id": turn_id,
+    def _base(self, turn: _Turn, outcome: FlowOutcome) -> dict[str, Any]:
+        return {
+            "conversation_id": turn.conversation_id,
+            "turn_id": turn.turn_id,
             "intent": outcome.intent,
             "fine_intent": outcome.fine_intent,
             "action": outcome.action,
@@ -164,40 +285,6 @@ class Bot:
             "cards": [Card.model_validate(c) if isinstance(c, dict) else c for c in outcome.cards],
             "quick_replies": list(outcome.quick_replies),
         }
-        if outcome.reply is not None:
-            flags = check_reply(
-                outcome.reply, {}, self.shop, buyer=buyer_id, check_numbers=False, known_texts=[text]
-            )
-            return TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **base)
-
-        engine_state = state.get("engine", {})
-        turns = int(engine_state.get("turns", 0))
-        declined_at = engine_state.get("declined_at")
-        declined = declined_at is not None and turns - int(declined_at) < DECLINE_MEMORY_TURNS
-        request = DraftRequest(
-            conversation_id=conversation_id,
-            buyer=self.shop.buyers[buyer_id],
-            question=text,
-            intent=outcome.intent,
-            entities=dict(outcome.entities),
-            history=self._history(conversation_id),
-            declined=declined,
-            now=self.clock.now(),
-        )
-        draft = self.drafting.draft(request)
-        auto = self.reply_mode == "auto" and draft.passed
-        suggestion = self.suggestions.create(
-            conversation_id, turn_id, outcome.intent, draft, auto_sent=auto
-        )
-        self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
-        return TurnResult(
-            reply=draft.text,
-            sources=[s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations],
-            suggestion_id=suggestion.id,
-            delivered=auto,
-            flags=list(draft.flags),
-            **base,
-        )
 
     def _history(self, conversation_id: str) -> list[tuple[str, str]]:
         messages = self.conversations.messages(conversation_id)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from bot.accounts import AccountStore
     from bot.conversations.sql import SqlConversationStore
+    from bot.drafting.limits import ModelLimit
     from bot.drafting.pipeline import DraftingPipeline
     from bot.engine import Bot
     from bot.flows.dialogue import DialogueManager
@@ -83,11 +84,13 @@ def build_services(
     eval_mode: bool = False,
     progress: bool = False,
     events: EventBus | None = None,
+    model_limit: ModelLimit | None = None,
 ) -> Services:
     """Build every component for one shop.
 
     ``ephemeral`` keeps the retrieval index in memory (benchmarks, tests); ``eval_mode``
     gives a settable clock and sequential ids so transcripts replay identically.
+    ``model_limit`` (default: from ``settings``) counts the drafts with the model.
     """
     from bot.accounts import AccountStore
     from bot.conversations.sql import SqlConversationStore
@@ -98,6 +101,7 @@ def build_services(
     from bot.retrieval.hybrid import open_retriever
     from bot.retrieval.linker import EntityLinker
     from bot.router.router import build_router
+    from bot.suggestions.guard import ShopReplyGuard
     from bot.suggestions.service import SuggestionService
 
     shop = shop or load_shop(settings.shop_dir)
@@ -114,7 +118,9 @@ def build_services(
     orders.ensure_seeded()
     conversations = SqlConversationStore(db, tz=shop.tz)
     accounts = AccountStore(db, clock=clock)
-    suggestions = SuggestionService(db, clock, ids)
+    # What an agent sends passes the same guards as a drafted reply.
+    guard = ShopReplyGuard(shop, lambda cid: c.buyer_id if (c := conversations.get(cid)) else None)
+    suggestions = SuggestionService(db, clock, ids, guard=guard)
     persist: Path | None = None if ephemeral else settings.chroma_dir
     retriever = open_retriever(shop, settings, embedder=embedder, persist_dir=persist, progress=progress)
     linker = retriever.linker or EntityLinker(shop)
@@ -122,7 +128,7 @@ def build_services(
         shop, cache_dir=None if ephemeral else settings.data_dir / "router", linker=linker
     )
     dialogue = DialogueManager(shop, orders, router, clock, ids)
-    drafting = build_pipeline(shop, settings, retriever, linker, clock)
+    drafting = build_pipeline(shop, settings, retriever, linker, clock, limit=model_limit)
     events = events or EventBus()
     reply_mode = settings.reply_mode or shop.info.reply_mode
     bot = Bot(
@@ -142,7 +148,8 @@ def reload_shop(services: Services) -> tuple[Services, dict[str, Any]]:
 
     The retrieval index is refreshed incrementally (only changed passages are embedded).
     A shop that fails validation raises :class:`~bot.errors.ShopInvalid` and the running
-    services stay as they were. Live subscribers keep their event bus.
+    services stay as they were. Live subscribers keep their event bus, and drafts still with
+    the model keep counting against the model limit.
     """
     shop = load_shop(services.shop.root)
     fresh = build_services(
@@ -153,6 +160,7 @@ def reload_shop(services: Services) -> tuple[Services, dict[str, Any]]:
         ephemeral=services.ephemeral,
         eval_mode=services.eval_mode,
         events=services.events,
+        model_limit=services.drafting.limit,
     )
     report = fresh.retriever.last_report
     summary = {

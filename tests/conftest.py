@@ -30,6 +30,22 @@ def no_real_provider(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+TEST_SECRET_KEY = "xiaoer-tests-only-signing-key-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_secret_key_and_no_rate_limits() -> Iterator[str]:
+    """Settings built anywhere in the tests sign with a test key and count no rate limits
+    (a test that checks limits or the missing-key refusal says so); demo mode, keys and
+    limits set in the shell do not leak in. Session-wide, so module fixtures see it too."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith(("XIAOER_DEMO", "XIAOER_RATE_LIMIT"))]:
+            mp.delenv(name)
+        mp.setenv("XIAOER_SECRET_KEY", TEST_SECRET_KEY)
+        mp.setenv("XIAOER_RATE_LIMITS", "false")
+        yield TEST_SECRET_KEY
+
+
 @pytest.fixture(scope="session")
 def demo_shop() -> Shop:
     return load_shop(DEMO_SHOP_DIR)

@@ -13,8 +13,11 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
 from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval, routes_suggestions
-from bot.api.auth import TokenSigner
-from bot.api.errors import BodyLimit, install_error_handlers
+from bot.api.auth import TokenSigner, signing_key
+from bot.api.docs import install_docs
+from bot.api.errors import ERROR_RESPONSES, BodyLimit, install_error_handlers
+from bot.api.headers import SecurityHeaders
+from bot.api.ratelimit import build_rate_limiter
 from bot.config import Settings
 from bot.errors import Conflict
 from bot.services import Services, build_services
@@ -30,14 +33,18 @@ def create_app(
     *,
     eval_mode: bool = False,
 ) -> FastAPI:
-    """Build the app. Without ``services`` they are built at start-up from ``settings``."""
+    """Build the app. Without ``services`` they are built at start-up from ``settings``.
+
+    Raises :class:`~bot.api.auth.InsecureSecretKey` when no usable ``XIAOER_SECRET_KEY`` is
+    set outside demo mode (``XIAOER_DEMO``) and eval mode.
+    """
     settings = settings or (services.settings if services else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings, eval_mode=eval_mode)
-        _ensure_demo_agent(app.state.services)
+        _settle_demo_agent(app.state.services)
         yield
 
     app = FastAPI(
@@ -45,13 +52,21 @@ def create_app(
         version=__version__,
         description="淘宝店铺客服系统 API：买家聊天、客服审核草稿、管理与评测。",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.services = services
-    app.state.signer = TokenSigner(
-        settings.secret_key.get_secret_value(), settings.token_ttl_hours * 3600
-    )
+    benchmark = eval_mode or (services is not None and services.eval_mode)
+    key = signing_key(settings, eval_mode=benchmark)
+    if key.warning:
+        log.warning(key.warning)
+    app.state.signer = TokenSigner(key.secret, settings.token_ttl_hours * 3600)
+    app.state.rate_limiter = build_rate_limiter(settings, lifted=benchmark)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit carries them too
+    install_docs(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
@@ -82,10 +97,24 @@ def create_app(
     return app
 
 
-def _ensure_demo_agent(services: Services) -> None:
-    if not services.settings.demo_login or services.accounts.get(DEMO_AGENT[0]) is not None:
+def _settle_demo_agent(services: Services) -> None:
+    """The demo agent exists in demo mode only; outside it a leftover one is disabled."""
+    username, password = DEMO_AGENT
+    account = services.accounts.get(username)
+    if services.settings.demo and services.settings.demo_login:
+        if account is None:
+            try:
+                services.accounts.create(username, password, "agent")
+            except Conflict:
+                pass
+        elif account.disabled:
+            services.accounts.enable(username)
         return
-    try:
-        services.accounts.create(DEMO_AGENT[0], DEMO_AGENT[1], "agent")
-    except Conflict:
-        pass
+    if account is not None and not account.disabled and services.accounts.verify(username, password):
+        services.accounts.disable(username)
+        log.warning(
+            "演示客服账号 %s 的密码是公开的，非演示模式下已停用 / the demo agent %s has a published "
+            "password and was disabled outside demo mode",
+            username,
+            username,
+        )

@@ -1,4 +1,4 @@
-"""Admin routes: agent accounts and re-ingesting the shop."""
+"""Admin routes: agent accounts (create, disable, enable) and re-ingesting the shop."""
 
 from __future__ import annotations
 
@@ -24,6 +24,20 @@ def create_agent(body: AgentCreateIn, admin: AdminDep, services: ServicesDep) ->
     """新建客服账号（密码以 argon2 哈希保存）。"""
     account = services.accounts.create(body.username, body.password, body.role)  # type: ignore[arg-type]
     return account.model_dump(mode="json")
+
+
+@router.post("/agents/{username}/disable")
+def disable_agent(username: str, admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
+    """停用客服账号：不能再登录，已签发的令牌立即失效。"""
+    if username == admin.username:
+        raise HTTPException(409, "不能停用自己的账号")
+    return services.accounts.disable(username).model_dump(mode="json")
+
+
+@router.post("/agents/{username}/enable")
+def enable_agent(username: str, admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
+    """重新启用客服账号（停用前签发的令牌仍然无效，需要重新登录）。"""
+    return services.accounts.enable(username).model_dump(mode="json")
 
 
 @router.post("/reingest")

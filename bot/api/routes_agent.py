@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 
 from bot.api.deps import AgentDep, ServicesDep
-from bot.api.schemas import TextIn
+from bot.api.routes_suggestions import FLAGGED, flagged_response
+from bot.api.schemas import AgentTextIn
 from bot.api.sse import event_stream
 from bot.conversations.store import Conversation
 from bot.services import Services
+from bot.suggestions.guard import check_agent_text
+from bot.suggestions.service import FlaggedReply
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
+log = logging.getLogger(__name__)
 
 
 def _conversation(services: Services, conversation_id: str) -> Conversation:
@@ -41,10 +46,10 @@ def _row(services: Services, conv: Conversation, pending: dict[str, int]) -> dic
 
 
 @router.get("/conversations")
-def list_conversations(agent: AgentDep, services: ServicesDep, status: str | None = None) -> list[dict[str, Any]]:
+def list_conversations(
+    agent: AgentDep, services: ServicesDep, status: Literal["bot", "waiting", "agent", "closed"] | None = None
+) -> list[dict[str, Any]]:
     """会话队列：等待人工的排在最前。"""
-    if status is not None and status not in ("bot", "waiting", "agent", "closed"):
-        raise HTTPException(422, "status 只能是 bot / waiting / agent / closed")
     pending: dict[str, int] = {}
     for s in services.suggestions.list(status="pending"):
         pending[s.conversation_id] = pending.get(s.conversation_id, 0) + 1
@@ -89,10 +94,20 @@ def release(conversation_id: str, agent: AgentDep, services: ServicesDep) -> dic
     return _announce(services, conv)
 
 
-@router.post("/conversations/{conversation_id}/messages")
-def agent_message(conversation_id: str, body: TextIn, agent: AgentDep, services: ServicesDep) -> dict[str, Any]:
-    """客服直接发送一条消息给买家。"""
-    _conversation(services, conversation_id)
+@router.post("/conversations/{conversation_id}/messages", responses=FLAGGED)
+def agent_message(conversation_id: str, body: AgentTextIn, agent: AgentDep, services: ServicesDep) -> Any:
+    """客服直接发送一条消息给买家。未通过合规检查时返回 422 和标记，带 override 重新提交才发送。"""
+    conv = _conversation(services, conversation_id)
+    flags = check_agent_text(services.shop, body.text, conv.buyer_id)
+    if flags and not body.override:
+        return flagged_response(FlaggedReply(flags))
+    if flags:
+        log.warning(
+            "agent %s sent a flagged message in %s: %s", agent.username, conversation_id, "; ".join(map(str, flags))
+        )
+        services.events.publish(
+            "override", {"conversation_id": conversation_id, "agent": agent.username, "flags": [str(f) for f in flags]}
+        )
     message = services.conversations.add_message(
         conversation_id, "agent", body.text, services.clock.now(), services.ids.new_id("m"),
         author=agent.username,

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from bot.api.auth import AGENT_COOKIE, BUYER_COOKIE, Principal
-from bot.api.deps import BuyerDep, ServicesDep, SignerDep
+from bot.api.deps import (
+    BuyerDep,
+    RateLimiterDep,
+    ServicesDep,
+    SignerDep,
+    client_ip,
+    enforce,
+    limit_chat,
+    presented_tokens,
+    require_demo_login,
+)
 from bot.api.schemas import (
     AgentLoginIn,
     BuyerPublic,
@@ -36,21 +46,28 @@ def _own_conversation(services: Services, conversation_id: str, buyer_id: str) -
     return conv
 
 
-@router.get("/api/auth/demo-buyers", response_model=list[BuyerPublic], tags=["auth"])
+@router.get(
+    "/api/auth/demo-buyers",
+    response_model=list[BuyerPublic],
+    tags=["auth"],
+    dependencies=[Depends(require_demo_login)],
+)
 def demo_buyers(services: ServicesDep) -> list[BuyerPublic]:
-    """演示登录：列出演示店铺的买家（仅在 XIAOER_DEMO_LOGIN 开启时）。"""
-    if not services.settings.demo_login:
-        raise HTTPException(403, "演示登录未开启")
+    """演示登录：列出店铺的买家（仅在演示模式 XIAOER_DEMO 且 XIAOER_DEMO_LOGIN 开启时）。"""
     return [_buyer_public(services, b) for b in services.shop.buyers]
 
 
-@router.post("/api/auth/demo-login", tags=["auth"])
+@router.post("/api/auth/demo-login", tags=["auth"], dependencies=[Depends(require_demo_login)])
 def demo_login(
-    body: DemoLoginIn, response: Response, services: ServicesDep, signer: SignerDep
+    body: DemoLoginIn,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    signer: SignerDep,
+    limiter: RateLimiterDep,
 ) -> dict[str, Any]:
-    """以演示买家身份登录，返回签名令牌（同时写入 cookie）。"""
-    if not services.settings.demo_login:
-        raise HTTPException(403, "演示登录未开启")
+    """以演示买家身份登录，返回签名令牌（同时写入 cookie）。仅在演示模式开启；按客户端 IP 限流。"""
+    enforce(limiter.hit("demo_login", client_ip(request)), "demo_login")
     if body.buyer_id not in services.shop.buyers:
         raise HTTPException(404, "没有这位买家")
     token = signer.issue(Principal("buyer", body.buyer_id, "buyer"))
@@ -60,19 +77,34 @@ def demo_login(
 
 @router.post("/api/auth/agent-login", tags=["auth"])
 def agent_login(
-    body: AgentLoginIn, response: Response, services: ServicesDep, signer: SignerDep
+    body: AgentLoginIn,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    signer: SignerDep,
+    limiter: RateLimiterDep,
 ) -> dict[str, Any]:
-    """客服/管理员登录。"""
+    """客服/管理员登录。按客户端 IP 限制尝试次数，按用户名限制失败次数（超过返回 429）。"""
+    enforce(limiter.hit("login_ip", client_ip(request)), "login_ip")
+    who = body.username.strip().casefold()
+    enforce(limiter.check("login_user", who), "login_user")
     account = services.accounts.verify(body.username, body.password)
     if account is None:
+        limiter.hit("login_user", who)
         raise HTTPException(401, "用户名或密码错误")
-    token = signer.issue(Principal("agent", account.username, account.role))
+    limiter.clear("login_user", who)
+    token = signer.issue(Principal("agent", account.username, account.role, account.token_version))
     response.set_cookie(AGENT_COOKIE, token, httponly=True, samesite="strict")
     return {"token": token, "username": account.username, "role": account.role}
 
 
 @router.post("/api/auth/logout", tags=["auth"])
-def logout(response: Response) -> dict[str, bool]:
+def logout(request: Request, response: Response, services: ServicesDep, signer: SignerDep) -> dict[str, bool]:
+    """退出登录：本次请求带来的令牌（Authorization 头与 cookie 中的）立即作废。"""
+    for token in presented_tokens(request):
+        verified = signer.verify(token)
+        if verified is not None:
+            services.accounts.revoked.revoke(verified.token_id, verified.expires)
     response.delete_cookie(BUYER_COOKIE)
     response.delete_cookie(AGENT_COOKIE)
     return {"ok": True}
@@ -95,15 +127,16 @@ def get_conversation(conversation_id: str, buyer: BuyerDep, services: ServicesDe
     return conversation_public(conv, services.conversations.messages(conversation_id))
 
 
-@router.post("/api/chat", tags=["buyer"])
-def chat(body: ChatIn, buyer: BuyerDep, services: ServicesDep) -> dict[str, Any]:
+@router.post("/api/chat", tags=["buyer"], dependencies=[Depends(limit_chat)])
+async def chat(body: ChatIn, buyer: BuyerDep, services: ServicesDep) -> dict[str, Any]:
     """发送一条买家消息，返回本轮结果（回复、规范意图、动作、是否转人工、引用来源）。
 
     消息先落库再回复。等待客服审核的草稿不会返回给买家（``delivered=false``）。
+    模型繁忙或超时时由模板起草，订单、物流等流程回复不受模型快慢影响。
     """
-    cid = body.conversation_id or services.bot.conversation_for(buyer.buyer_id)
-    _own_conversation(services, cid, buyer.buyer_id)
-    result = services.bot.handle(cid, buyer.buyer_id, body.text)
+    cid = body.conversation_id or await services.bot.aconversation_for(buyer.buyer_id)
+    # ahandle refuses (404) a conversation that is not this buyer's before storing anything.
+    result = await services.bot.ahandle(cid, buyer.buyer_id, body.text)
     return turn_for_buyer(result, full=services.eval_mode)
 
 

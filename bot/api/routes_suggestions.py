@@ -2,7 +2,8 @@
 
 Accepting or editing posts the final text to the conversation as a bot message authored by
 the agent and publishes ``suggestion.decided``. Two agents deciding the same suggestion: the
-first wins, the second gets 409.
+first wins, the second gets 409. A text that fails the guards is refused with 422 and its
+flags; sent again with ``override: true`` it goes out and the override is recorded.
 """
 
 from __future__ import annotations
@@ -10,24 +11,44 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from bot.api.deps import AgentDep, ServicesDep
+from bot.api.schemas import Body, ErrorOut
 from bot.services import Services
-from bot.suggestions.service import Suggestion
+from bot.suggestions.service import FlaggedReply, Suggestion
 
 router = APIRouter(tags=["suggestions"])
 
 StatusParam = Literal["pending", "accepted", "edited", "rejected", "auto_sent"]
 
 
-class EditIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EditIn(Body):
     text: str = Field(min_length=1, max_length=4000, description="修改后发送给买家的回复")
+    override: bool = Field(default=False, description="已看过合规标记，仍然发送（记录操作人和时间）")
 
 
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AcceptIn(Body):
+    override: bool = Field(default=False, description="已看过合规标记，仍然发送（记录操作人和时间）")
+
+
+class FlaggedOut(BaseModel):
+    detail: str = Field(description="中文原因：未通过的合规检查")
+    flags: list[str] = Field(description="合规标记代码")
+    flag_details: list[str] = Field(description="每个标记的说明（code: detail）")
+
+
+# 422 is also what a malformed request gets (ErrorOut, as on every route).
+FLAGGED = {
+    422: {
+        "model": FlaggedOut | ErrorOut,
+        "description": "回复未通过合规检查（带 override: true 重新提交才会发送），或请求参数有误",
+    }
+}
+
+
+class RejectIn(Body):
     reason: str = Field(min_length=1, max_length=500, description="驳回原因")
 
 
@@ -36,6 +57,11 @@ def _found(services: Services, suggestion_id: str) -> Suggestion:
     if suggestion is None:
         raise HTTPException(404, "没有找到这条建议回复")
     return suggestion
+
+
+def flagged_response(exc: FlaggedReply) -> JSONResponse:
+    flags = list(dict.fromkeys(f.code for f in exc.flags))
+    return JSONResponse({"detail": str(exc), "flags": flags, "flag_details": [str(f) for f in exc.flags]}, status_code=422)
 
 
 def _deliver(services: Services, suggestion: Suggestion) -> None:
@@ -71,20 +97,30 @@ def get_suggestion(suggestion_id: str, services: ServicesDep, agent: AgentDep) -
     return _found(services, suggestion_id)
 
 
-@router.post("/api/agent/suggestions/{suggestion_id}/accept", response_model=Suggestion)
-def accept_suggestion(suggestion_id: str, services: ServicesDep, agent: AgentDep) -> Suggestion:
-    """原样发送草稿。已被处理过则返回 409。"""
+@router.post("/api/agent/suggestions/{suggestion_id}/accept", response_model=Suggestion, responses=FLAGGED)  # type: ignore[arg-type]
+def accept_suggestion(
+    suggestion_id: str, services: ServicesDep, agent: AgentDep, body: AcceptIn | None = None
+) -> Suggestion | JSONResponse:
+    """原样发送草稿。草稿未通过合规检查时返回 422 和合规标记（带 override 重新提交才发送）；
+    已被处理过则返回 409。"""
     _found(services, suggestion_id)
-    decided = services.suggestions.accept(suggestion_id, agent.username)
+    try:
+        decided = services.suggestions.accept(suggestion_id, agent.username, override=bool(body and body.override))
+    except FlaggedReply as exc:
+        return flagged_response(exc)
     _deliver(services, decided)
     return decided
 
 
-@router.post("/api/agent/suggestions/{suggestion_id}/edit", response_model=Suggestion)
-def edit_suggestion(suggestion_id: str, body: EditIn, services: ServicesDep, agent: AgentDep) -> Suggestion:
-    """修改后发送。记录编辑距离。已被处理过则返回 409。"""
+@router.post("/api/agent/suggestions/{suggestion_id}/edit", response_model=Suggestion, responses=FLAGGED)  # type: ignore[arg-type]
+def edit_suggestion(suggestion_id: str, body: EditIn, services: ServicesDep, agent: AgentDep) -> Suggestion | JSONResponse:
+    """修改后发送，记录编辑距离。修改后的回复未通过合规检查时返回 422 和合规标记（带 override
+    重新提交才发送，并记录操作人和时间）；已被处理过则返回 409。"""
     _found(services, suggestion_id)
-    decided = services.suggestions.edit(suggestion_id, agent.username, body.text)
+    try:
+        decided = services.suggestions.edit(suggestion_id, agent.username, body.text, override=body.override)
+    except FlaggedReply as exc:
+        return flagged_response(exc)
     _deliver(services, decided)
     return decided
 

@@ -2,17 +2,90 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from bot.conversations.store import Conversation, Message
 from bot.turns import TurnResult
 
 
+UNSTORABLE = {
+    "text_unstorable": "含有无法保存的字符（孤立的 UTF-16 代理项或 NUL）",
+    "number_not_finite": "数字超出范围或不是有效数字",
+}
+
+
+# What the OpenAPI says of every text field of a body: no NUL. Lone surrogates are refused
+# too, but a JSON Schema regex cannot name them (validators reading patterns as Unicode reject
+# a surrogate range), and a client encoding its JSON as UTF-8 cannot produce them anyway.
+STORABLE_TEXT = "^[^\\u0000]*$"
+
+
+def _document_storable(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        for branch in [prop, *prop.get("anyOf", [])]:
+            if branch.get("type") == "string" and "pattern" not in branch and "format" not in branch:
+                branch["pattern"] = STORABLE_TEXT
+
+
+def unstorable(value: Any) -> str | None:
+    """Why ``value`` (decoded JSON) cannot be stored, as a key of ``UNSTORABLE``, or None.
+
+    JSON allows ``"\\ud800"`` (a lone surrogate, which no database can encode), ``"\\u0000"``
+    (refused by PostgreSQL text) and, as Python reads it, ``1e999``, ``Infinity`` and ``NaN``.
+    Nested values are walked without recursion, however deep the JSON.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and not _encodes(item)):
+                return "text_unstorable"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "number_not_finite"
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The base of every request body: unknown fields, text that cannot be stored and numbers
+    that are not numbers are refused at validation, before anything reaches the services."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_storable)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_documented(cls, value: Any, info: ValidationInfo) -> Any:
+        problem = unstorable(value)
+        if problem is not None:
+            raise PydanticCustomError(problem, UNSTORABLE[problem])
+        # The JSON types the OpenAPI names, where pydantic would also take "5" or true for an
+        # integer, "yes" or 1 for a boolean and a number of seconds for a date-time.
+        kind = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if kind is int and isinstance(value, (str, bool)):
+            raise PydanticCustomError("int_type", "应为整数")
+        if kind is bool and not isinstance(value, bool):
+            raise PydanticCustomError("bool_type", "应为 true 或 false")
+        if kind is datetime and not isinstance(value, str):
+            raise PydanticCustomError("datetime_type", "应为 ISO 8601 日期时间")
+        return value
 
 
 class ChatIn(Body):
@@ -37,6 +110,10 @@ class TextIn(Body):
     text: str = Field(min_length=1, max_length=2000)
 
 
+class AgentTextIn(TextIn):
+    override: bool = Field(default=False, description="已看过合规标记，仍然发送（记录操作人）")
+
+
 class AgentCreateIn(Body):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=256)
@@ -44,7 +121,21 @@ class AgentCreateIn(Body):
 
 
 class EvalResetIn(Body):
-    now: datetime
+    now: datetime = Field(description="冻结时钟的时刻（ISO 8601，带时区）")
+
+
+class ProblemOut(BaseModel):
+    loc: list[str | int] = Field(description="出错的位置，如 [\"body\", \"text\"]")
+    field: str = Field(description="出错的字段")
+    msg: str = Field(description="中文原因")
+    type: str = Field(description="错误类型代码")
+
+
+class ErrorOut(BaseModel):
+    """Every error body: the pages show ``detail`` to the person."""
+
+    detail: str | list[str] = Field(description="中文原因")
+    errors: list[ProblemOut] | None = Field(default=None, description="请求参数有误时逐项列出")
 
 
 class BuyerPublic(BaseModel):

@@ -53,3 +53,39 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create an agent account for the console."""
         _create(username, password, "agent", data_dir)
+
+    def _switch(username: str, enabled: bool, data_dir: Path | None) -> None:
+        from bot.accounts import AccountStore
+        from bot.config import Settings
+        from bot.errors import NotFound
+        from bot.storage.db import create_all, make_engine
+
+        settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.sqlalchemy_url)
+        create_all(engine)
+        store = AccountStore(engine)
+        try:
+            account = store.enable(username) if enabled else store.disable(username)
+        except NotFound as exc:
+            typer.echo(f"✗ {exc}", err=True)
+            raise typer.Exit(1) from None
+        state = "enabled (log in again)" if enabled else "disabled; its tokens no longer work"
+        typer.echo(f"✓ {account.role} {account.username} {state}")
+
+    @admin.command("disable")
+    def disable(
+        username: Annotated[str, typer.Argument(help="login name")],
+        data_dir: DataDir = None,
+    ) -> None:
+        """停用账号 — the account can no longer log in and every token it holds stops working."""
+        _switch(username, False, data_dir)
+
+    @admin.command("enable")
+    def enable(
+        username: Annotated[str, typer.Argument(help="login name")],
+        data_dir: DataDir = None,
+    ) -> None:
+        """重新启用账号 — the account may log in again (tokens from before stay invalid)."""
+        _switch(username, True, data_dir)

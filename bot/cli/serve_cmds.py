@@ -32,11 +32,16 @@ def register(app: typer.Typer) -> None:
         Uses embedded defaults: a SQLite file and a chromadb index under --data-dir, and the
         offline template drafter unless XIAOER_LLM_MODEL (plus OPENAI_BASE_URL /
         OPENAI_API_KEY) is set. Open the printed URL; API docs are at /docs.
+
+        Needs XIAOER_SECRET_KEY (32+ characters) to sign logins, unless XIAOER_DEMO=true
+        (demo accounts, a throwaway key) or --eval-mode.
         """
         import uvicorn
+        from pydantic import SecretStr
         from rich.console import Console
 
         from bot.api.app import DEMO_AGENT, create_app
+        from bot.api.auth import InsecureSecretKey, signing_key
         from bot.config import Settings
         from bot.errors import ShopInvalid
         from bot.services import build_services
@@ -52,6 +57,15 @@ def register(app: typer.Typer) -> None:
         if port is not None:
             overrides["port"] = port
         settings = Settings(**overrides)  # type: ignore[arg-type]
+        try:
+            key = signing_key(settings, eval_mode=eval_mode)
+        except InsecureSecretKey as exc:
+            console.print(f"[red]✗ {exc}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        if key.warning:
+            console.print(f"[bold yellow]! {key.warning}[/bold yellow]", highlight=False, soft_wrap=True)
+            # one throwaway key for this process, so the app does not make (and warn about) another
+            settings = settings.model_copy(update={"secret_key": SecretStr(key.secret)})
         busy = _port_taken(settings.host, settings.port)
         if busy:
             console.print(f"[red]✗ 端口 {settings.port} 已被占用 (port in use: {busy})；换一个：--port 8001[/red]")
@@ -68,11 +82,13 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold green]店小二已启动[/bold green] · {services.shop.info.name}")
         console.print(f"  买家聊天  {url}/")
         console.print(f"  客服工作台 {url}/console" + (
-            f"  (演示账号 {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if settings.demo_login else ""))
+            f"  (演示账号 {DEMO_AGENT[0]} / {DEMO_AGENT[1]})" if settings.demo and settings.demo_login else ""))
         console.print(f"  API 文档  {url}/docs")
         console.print(f"  起草方式  {drafter} · 数据目录 {settings.data_dir.resolve()}")
+        if settings.demo:
+            console.print("  [yellow]演示模式 (XIAOER_DEMO)：演示账号已开启，请勿用于真实店铺[/yellow]")
         if eval_mode:
-            console.print("  [yellow]评测模式：时钟可设置，/api/eval 已开启[/yellow]")
+            console.print("  [yellow]评测模式：时钟可设置，/api/eval 已开启，不限流[/yellow]")
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
 
 

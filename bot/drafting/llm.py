@@ -1,15 +1,15 @@
 """The language-model drafter: a langchain chat model over the openai client, for any
 OpenAI-compatible provider. It only writes text; it never changes an order, a price or a refund.
 
-Buyer words (question and history) are sent only as user messages, after masking phones and
-addresses; shop facts and rules go in the system message, so instructions injected by a buyer
-stay data.
+Buyer words (question and history) are sent only as user messages; shop facts and rules go in
+the system message, so instructions injected by a buyer stay data. Every message is masked
+(phones, ID-card and bank-card numbers, addresses, e-mail) before it is sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -43,14 +43,28 @@ def _content(message: Any) -> str:
     return str(content or "")
 
 
+def _failed(exc: Exception) -> RetryModel:
+    return RetryModel(f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _draft_text(reply: Any) -> str:
+    text = _content(reply).strip()
+    if not text:
+        raise RetryModel("the model returned an empty draft")
+    return text
+
+
 class LLMDrafter:
     name = "llm"
 
-    def __init__(self, prompts: PromptSet, chat: BaseChatModel) -> None:
+    def __init__(self, prompts: PromptSet, chat: BaseChatModel, *, timeout_s: float | None = None) -> None:
+        """``timeout_s`` is the timeout ``chat`` was built with, so a shorter one for a single
+        call (the rest of a turn's deadline) never lengthens it."""
         for key, variables in PROMPT_VARS.items():
             prompts.require(key, variables)
         self.prompts = prompts
         self.chat = chat
+        self.timeout_s = timeout_s
 
     @classmethod
     def from_settings(cls, prompts: PromptSet, settings: Settings) -> LLMDrafter:
@@ -67,7 +81,7 @@ class LLMDrafter:
             max_retries=settings.llm_max_retries,
             temperature=0.3,
         )
-        return cls(prompts, chat)
+        return cls(prompts, chat, timeout_s=settings.llm_timeout_s)
 
     def system_text(self, facts: Facts) -> str:
         return self.prompts.render(
@@ -87,26 +101,41 @@ class LLMDrafter:
         )
         if retry_reason:
             system += "\n\n" + self.prompts.render("regenerate", reasons=retry_reason)
-        out: list[BaseMessage] = [SystemMessage(system)]
+        turns: list[tuple[type[BaseMessage], str]] = [(SystemMessage, system)]
         for role, text in req.history or []:
             if role == "buyer":
-                out.append(HumanMessage(mask_pii(text)))
+                turns.append((HumanMessage, text))
             elif role in ("bot", "agent"):
-                out.append(AIMessage(text))
-        out.append(HumanMessage(mask_pii(req.question)))
-        return out
+                turns.append((AIMessage, text))
+        turns.append((HumanMessage, req.question))
+        # Everything leaves masked, in this one place: the system message with the facts,
+        # both sides of the history (a bot reply may repeat what the buyer typed) and the question.
+        return [kind(content=mask_pii(text)) for kind, text in turns]
 
-    def draft(self, req: Any, facts: Facts, *, retry_reason: str | None = None) -> str:
+    def draft(
+        self, req: Any, facts: Facts, *, retry_reason: str | None = None, timeout_s: float | None = None
+    ) -> str:
+        """One draft, blocking the calling thread. ``timeout_s`` shortens the provider's
+        timeout for this call (what is left of the turn's deadline)."""
+        if timeout_s is not None and self.timeout_s is not None:
+            timeout_s = min(timeout_s, self.timeout_s)
+        options: dict[str, Any] = {} if timeout_s is None else {"timeout": timeout_s}
         try:
-            reply = self.chat.invoke(self.messages(req, facts, retry_reason=retry_reason))
+            reply = self.chat.invoke(self.messages(req, facts, retry_reason=retry_reason), **options)
         except Exception as exc:  # any provider or transport failure means: use the fallback
-            raise RetryModel(f"{type(exc).__name__}: {exc}"[:300]) from exc
-        text = _content(reply).strip()
-        if not text:
-            raise RetryModel("the model returned an empty draft")
-        return text
+            raise _failed(exc) from exc
+        return _draft_text(reply)
 
-    async def astream(self, req: Any, facts: Facts) -> AsyncIterator[str]:
+    async def adraft(self, req: Any, facts: Facts, *, retry_reason: str | None = None) -> str:
+        """One draft without holding a thread while the model writes; cancelling the awaiting
+        task (a deadline) abandons the request."""
+        try:
+            reply = await self.chat.ainvoke(self.messages(req, facts, retry_reason=retry_reason))
+        except Exception as exc:  # cancellation is not an Exception: it is left to the caller
+            raise _failed(exc) from exc
+        return _draft_text(reply)
+
+    async def astream(self, req: Any, facts: Facts) -> AsyncGenerator[str, None]:
         """Tokens as the model writes them; raises RetryModel on failure."""
         produced = False
         try:
@@ -116,6 +145,6 @@ class LLMDrafter:
                     produced = True
                     yield piece
         except Exception as exc:
-            raise RetryModel(f"{type(exc).__name__}: {exc}"[:300]) from exc
+            raise _failed(exc) from exc
         if not produced:
             raise RetryModel("the model returned an empty draft")

@@ -2,22 +2,33 @@
 
 A draft that fails a guard is regenerated once with the reasons; a second failure, an error
 or a timeout of the model falls back to the template drafter, and the reason is recorded.
+The template also answers, reason recorded, when the model already has as many drafts as
+the :class:`ModelLimit` allows (at once, without waiting for a slot) and when a turn's model
+work outlasts the limit's deadline.
+
+:meth:`DraftingPipeline.adraft` and :meth:`~DraftingPipeline.astream` are the server's:
+facts, guards and templates run in a few worker threads and the model is awaited, so a hung
+model holds no thread. :meth:`~DraftingPipeline.draft` blocks the calling thread (CLI,
+evaluation runner); there the deadline shortens each call's timeout and stops a
+regeneration from starting late.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.drafting.citing import cited
 from bot.drafting.facts import Facts, FactsBuilder, Linker, Retriever
+from bot.drafting.limits import ModelLimit
 from bot.drafting.llm import LLMDrafter
 from bot.drafting.prompts import PROMPTS_DIR, PromptSet
 from bot.drafting.template import TemplateDrafter
@@ -54,6 +65,12 @@ class Draft(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+T = TypeVar("T")
+# Facts, guards and templates are CPU work of a few milliseconds; more threads than this
+# would only queue for the interpreter lock.
+WORK_THREADS = 4
+
+
 def _reasons(flags: list[Flag]) -> str:
     return "；".join(str(f) for f in flags)
 
@@ -65,16 +82,27 @@ class DraftingPipeline:
         facts: FactsBuilder,
         template: TemplateDrafter,
         llm: LLMDrafter | None = None,
+        *,
+        limit: ModelLimit | None = None,
+        work_threads: int = WORK_THREADS,
     ) -> None:
+        if llm is not None and limit is None:
+            raise ValueError("a model drafter needs a ModelLimit")
+        if work_threads <= 0:
+            raise ValueError("work_threads must be positive")
         self.shop = shop
         self.facts = facts
         self.template = template
         self.llm = llm
+        self.limit = limit
+        self._workers = anyio.CapacityLimiter(work_threads)
 
     # --- checks ----------------------------------------------------------------------------
 
     def _check(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any]) -> list[Flag]:
         secrets = [self.llm.system_text(facts)] if self.llm else []
+        # What the buyer typed may be said back (an order id they asked about is no leak);
+        # it supports no number, link or promise — only the shop's facts do.
         buyer_words = [t for role, t in req.history if role == "buyer"]
         return check_reply(text, facts_dict, self.shop, buyer=req.buyer, secrets=secrets, known_texts=[req.question, *buyer_words])
 
@@ -101,23 +129,102 @@ class DraftingPipeline:
         timings["template"] = (time.perf_counter() - t0) * 1000
         return self._result(text, req, facts, facts_dict, "template", flags, fallback, timings)
 
-    def _after_llm(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft:
-        """Guard an LLM draft; regenerate once with the reasons; else fall back."""
-        assert self.llm is not None
+    def _judge(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+        """The model's draft when it passes every guard, else the reasons it failed."""
         flags = self._check(text, req, facts, facts_dict)
-        if not flags:
-            return self._result(text, req, facts, facts_dict, "llm", [], None, timings)
-        first = _reasons(flags)
+        if flags:
+            return _reasons(flags)
+        return self._result(text, req, facts, facts_dict, "llm", [], None, timings)
+
+    def _facts_timed(self, req: DraftRequest, timings: dict[str, float]) -> tuple[Facts, dict[str, Any]]:
+        t0 = time.perf_counter()
+        facts, facts_dict = self.build_facts(req)
+        timings["facts"] = (time.perf_counter() - t0) * 1000
+        return facts, facts_dict
+
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._workers)
+
+    # --- the model, blocking the calling thread --------------------------------------------
+
+    def _model_draft(self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+        """The model's guarded draft, or why the template must answer."""
+        assert self.llm is not None and self.limit is not None
+        if not self.limit.try_acquire():
+            return self.limit.busy_reason()
+        deadline = time.monotonic() + self.limit.deadline_s
         try:
             t0 = time.perf_counter()
-            text = self.llm.draft(req, facts, retry_reason=first)
+            try:
+                text = self.llm.draft(req, facts, timeout_s=self.limit.deadline_s)
+            except RetryModel as exc:
+                return self._late(deadline, f"model error: {exc}")
+            timings["llm"] = (time.perf_counter() - t0) * 1000
+            return self._after_llm(text, req, facts, facts_dict, timings, deadline)
+        finally:
+            self.limit.release()
+
+    def _after_llm(
+        self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float], deadline: float
+    ) -> Draft | str:
+        """Guard a model draft; regenerate once with the reasons, within the deadline."""
+        assert self.llm is not None and self.limit is not None
+        first = self._judge(text, req, facts, facts_dict, timings)
+        if isinstance(first, Draft):
+            return first
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return f"{self.limit.deadline_reason(regenerating=True)}; guards: {first}"
+        try:
+            t0 = time.perf_counter()
+            text = self.llm.draft(req, facts, retry_reason=first, timeout_s=left)
             timings["llm_retry"] = (time.perf_counter() - t0) * 1000
         except RetryModel as exc:
-            return self._template(req, facts, facts_dict, f"guards: {first}; regeneration failed: {exc}", timings)
-        flags = self._check(text, req, facts, facts_dict)
-        if not flags:
-            return self._result(text, req, facts, facts_dict, "llm", [], None, timings)
-        return self._template(req, facts, facts_dict, f"guards failed twice: {_reasons(flags)}", timings)
+            return self._late(deadline, f"guards: {first}; regeneration failed: {exc}", regenerating=True)
+        second = self._judge(text, req, facts, facts_dict, timings)
+        return second if isinstance(second, Draft) else f"guards failed twice: {second}"
+
+    def _late(self, deadline: float, reason: str, *, regenerating: bool = False) -> str:
+        """A failed call that ran into the deadline is recorded as the deadline."""
+        assert self.limit is not None
+        if time.monotonic() < deadline:
+            return reason
+        return f"{self.limit.deadline_reason(regenerating=regenerating)} ({reason})"
+
+    # --- the model, awaited ----------------------------------------------------------------
+
+    async def _amodel_draft(self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+        assert self.llm is not None and self.limit is not None
+        if not self.limit.try_acquire():
+            return self.limit.busy_reason()
+        try:
+            async with asyncio.timeout(self.limit.deadline_s):
+                t0 = time.perf_counter()
+                try:
+                    text = await self.llm.adraft(req, facts)
+                except RetryModel as exc:
+                    return f"model error: {exc}"
+                timings["llm"] = (time.perf_counter() - t0) * 1000
+                return await self._aafter_llm(text, req, facts, facts_dict, timings)
+        except TimeoutError:
+            return self.limit.deadline_reason(regenerating="llm" in timings)
+        finally:
+            self.limit.release()
+
+    async def _aafter_llm(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+        """:meth:`_after_llm` awaited; the caller's deadline covers it."""
+        assert self.llm is not None
+        first = await self._in_worker(self._judge, text, req, facts, facts_dict, timings)
+        if isinstance(first, Draft):
+            return first
+        try:
+            t0 = time.perf_counter()
+            text = await self.llm.adraft(req, facts, retry_reason=first)
+            timings["llm_retry"] = (time.perf_counter() - t0) * 1000
+        except RetryModel as exc:
+            return f"guards: {first}; regeneration failed: {exc}"
+        second = await self._in_worker(self._judge, text, req, facts, facts_dict, timings)
+        return second if isinstance(second, Draft) else f"guards failed twice: {second}"
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -126,45 +233,71 @@ class DraftingPipeline:
         return facts, facts.model_dump(mode="json")
 
     def draft(self, req: DraftRequest) -> Draft:
+        """Draft in the calling thread, which waits for the model (CLI, evaluation runner)."""
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        facts, facts_dict = self.build_facts(req)
-        timings["facts"] = (time.perf_counter() - t0) * 1000
-        if self.llm is None:
-            return self._template(req, facts, facts_dict, None, timings)
-        try:
-            t0 = time.perf_counter()
-            text = self.llm.draft(req, facts)
-            timings["llm"] = (time.perf_counter() - t0) * 1000
-        except RetryModel as exc:
-            return self._template(req, facts, facts_dict, f"model error: {exc}", timings)
-        return self._after_llm(text, req, facts, facts_dict, timings)
+        facts, facts_dict = self._facts_timed(req, timings)
+        outcome = self._model_draft(req, facts, facts_dict, timings) if self.llm else None
+        if isinstance(outcome, Draft):
+            return outcome
+        return self._template(req, facts, facts_dict, outcome, timings)
 
-    async def astream(self, req: DraftRequest, on_done: Callable[[Draft], None] | None = None) -> AsyncIterator[str]:
+    async def adraft(self, req: DraftRequest) -> Draft:
+        """Draft without holding a thread while the model writes (the server)."""
+        timings: dict[str, float] = {}
+        facts, facts_dict = await self._in_worker(self._facts_timed, req, timings)
+        outcome = await self._amodel_draft(req, facts, facts_dict, timings) if self.llm else None
+        if isinstance(outcome, Draft):
+            return outcome
+        return await self._in_worker(self._template, req, facts, facts_dict, outcome, timings)
+
+    async def astream(
+        self, req: DraftRequest, on_done: Callable[[Draft], None] | None = None
+    ) -> AsyncGenerator[str, None]:
         """Stream the draft for the agent console as it is written. The finished text still
         goes through the guards; ``on_done`` receives the final :class:`Draft` (which may be
-        a regenerated or template draft when the streamed one failed)."""
+        a regenerated or template draft when the streamed one failed). When nothing was
+        streamed — no model, the model busy, or no first token before an error or the
+        deadline — the template draft's text is yielded whole."""
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        facts, facts_dict = self.build_facts(req)
-        timings["facts"] = (time.perf_counter() - t0) * 1000
-        if self.llm is None:
-            draft = self._template(req, facts, facts_dict, None, timings)
-            yield draft.text
-            if on_done:
-                on_done(draft)
-            return
+        facts, facts_dict = await self._in_worker(self._facts_timed, req, timings)
         parts: list[str] = []
-        t0 = time.perf_counter()
-        try:
-            async for piece in self.llm.astream(req, facts):
-                parts.append(piece)
-                yield piece
-        except RetryModel as exc:
-            draft = self._template(req, facts, facts_dict, f"model error: {exc}", timings)
+        outcome: Draft | str | None = None
+        if self.llm is not None:
+            assert self.limit is not None
+            if not self.limit.try_acquire():
+                outcome = self.limit.busy_reason()
+            else:
+                try:
+                    deadline = asyncio.get_running_loop().time() + self.limit.deadline_s
+                    t0 = time.perf_counter()
+                    tokens = self.llm.astream(req, facts)
+                    try:
+                        while True:
+                            # The deadline covers each wait for the model, never a yield to
+                            # the consumer (a cancel scope must not span a yield).
+                            async with asyncio.timeout_at(deadline):
+                                piece = await anext(tokens, None)
+                            if piece is None:
+                                break
+                            parts.append(piece)
+                            yield piece
+                    finally:
+                        await tokens.aclose()
+                    timings["llm"] = (time.perf_counter() - t0) * 1000
+                    async with asyncio.timeout_at(deadline):
+                        outcome = await self._aafter_llm("".join(parts).strip(), req, facts, facts_dict, timings)
+                except RetryModel as exc:
+                    outcome = f"model error: {exc}"
+                except TimeoutError:
+                    outcome = self.limit.deadline_reason(regenerating="llm" in timings)
+                finally:
+                    self.limit.release()
+        if isinstance(outcome, Draft):
+            draft = outcome
         else:
-            timings["llm"] = (time.perf_counter() - t0) * 1000
-            draft = await asyncio.to_thread(self._after_llm, "".join(parts).strip(), req, facts, facts_dict, timings)
+            draft = await self._in_worker(self._template, req, facts, facts_dict, outcome, timings)
+            if not parts:
+                yield draft.text
         if on_done:
             on_done(draft)
 
@@ -177,11 +310,16 @@ def build_pipeline(
     clock: Clock | None = None,
     *,
     prompts_dir: Any = None,
+    limit: ModelLimit | None = None,
 ) -> DraftingPipeline:
     """Build the pipeline; prompts are validated here, so a bad prompt stops start-up with
     the prompt's and the variable's name. The LLM drafter is used only when
-    ``settings.llm_model`` is set. ``clock`` is accepted for symmetry: requests carry ``now``."""
+    ``settings.llm_model`` is set. ``clock`` is accepted for symmetry: requests carry ``now``.
+    ``limit`` defaults to one from ``settings``; pass a running pipeline's to share it."""
     prompts = PromptSet.load(prompts_dir or PROMPTS_DIR)
     template = TemplateDrafter(prompts)
     llm = LLMDrafter.from_settings(prompts, settings) if settings.llm_model else None
-    return DraftingPipeline(shop, FactsBuilder(shop, retriever, linker), template, llm)
+    return DraftingPipeline(
+        shop, FactsBuilder(shop, retriever, linker), template, llm,
+        limit=ModelLimit.from_settings(settings) if limit is None else limit,
+    )

@@ -1,19 +1,23 @@
 """Carrying out a confirmed change: the pending summary the buyer said yes to becomes effects.
 
 The idempotency key is ``buyer:pending-id``: a retried yes on the same state repeats the same
-key, so the backend applies the change once.
+key, so the backend applies the change once. The order is read afresh for every turn, so a
+yes given after another conversation took the items (refunded them, or opened an after-sale)
+is refused here with the reason; a race lost between this read and the change itself is the
+backend's :class:`~bot.errors.Conflict`, answered by the dialogue manager.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.flows import policy, views
+from bot.flows import aftersale, policy, views
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import AddRefund, CancelOrder, FlowContext, Step, UpdateAddress
 from bot.router.router import ParsedTurn
 from bot.shop.models import Address, Order, Refund
 
+AFTERSALE_KINDS = frozenset({"refund", "return", "exchange"})
 ACTIONS = {
     "cancel": "order.cancel",
     "refund": "refund.create",
@@ -43,9 +47,23 @@ def _already_done(order: Order, p: Pending) -> bool:
     return any(r.id == p.refund_id for r in order.refunds)
 
 
+def _closes(ctx: FlowContext, order: Order, p: Pending) -> bool:
+    """A refund-only closes the order when it leaves no item unrefunded, as of now: another
+    conversation may have refunded the other items since the summary."""
+    if p.kind != "refund":
+        return p.close_order
+    return ctx.shop.info.policy.auto_refund_unshipped and all(
+        i.oid in p.oids or policy.refunded(order, i.oid) for i in order.items
+    )
+
+
 def act(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, p: Pending) -> Step:
     cleared = state.model_copy(update={"pending": None})
     order = ctx.order(p.tid)
+    if order is not None and p.kind in AFTERSALE_KINDS and not _already_done(order, p):
+        taken = aftersale.refused_at_confirm(ctx, cleared, order, p.oids, aftersale.WHAT_OF_INTENT[p.kind])
+        if taken is not None:
+            return taken
     if order is None or not (_still_allowed(ctx, order, p) or _already_done(order, p)):
         reply = ctx.t.render("action_failed", why="订单状态已经变化")
         return Step(reply, "confirm", cleared, "confirm")
@@ -78,5 +96,5 @@ def act(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, p: Pending) ->
         id=p.refund_id, type=rtype, status=status, items=p.oids, amount=Decimal(p.amount),
         reason=p.reason, created=ctx.now, exchange_sku=p.exchange_sku,
     )
-    effect = AddRefund(order.tid, refund, close_order=p.close_order, key=key)
+    effect = AddRefund(order.tid, refund, close_order=_closes(ctx, order, p), key=key)
     return Step(reply, "confirm", cleared, "confirm", action=action, effects=[effect])

@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 from bot.flows import policy, views
+from bot.flows.aftersale import free_items, left_out_note, new_refund_id, refusal_for_items
 from bot.flows.common import ask_yes_no, focus, not_selected, offer_human
 from bot.flows.selection import select_items, select_order
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
 from bot.router.router import ParsedTurn
-from bot.shop.models import Order
-
-
-def new_refund_id(ctx: FlowContext, order: Order) -> str:
-    """A refund id from the injected provider that the order does not already use."""
-    taken = {r.id for o in ctx.orders for r in o.refunds}
-    rid = ctx.ids.new_id("R")
-    while rid in taken:
-        rid = ctx.ids.new_id("R")
-    return rid
-
-
-def free_items(order: Order, oids: list[str]) -> list[str]:
-    """Items that may get a new after-sale: none open (one per item) and not refunded yet."""
-    return [o for o in oids if policy.open_refund(order, o) is None and not policy.refunded(order, o)]
-
-
-def refusal_for_items(ctx: FlowContext, state: DialogueState, order: Order, oids: list[str], intent: str, fine: str | None) -> Step:
-    busy = next((policy.open_refund(order, o) for o in oids if policy.open_refund(order, o)), None)
-    if busy is not None:
-        reply = ctx.t.render(
-            "item_refund_open", items=views.items_text(ctx.shop, order, busy.items),
-            refund_id=busy.id, refund_type=views.REFUND_TYPE_TEXT[busy.type],
-            refund_status=views.REFUND_STATUS_TEXT[busy.status],
-        )
-        return Step(reply, intent, state, fine, action="order.query",
-                    cards=[views.refund_card(ctx.shop, order, busy)])
-    return Step(ctx.t.render("nothing_refundable", tid=order.tid), intent, state, fine)
 
 
 def cancel_or_refund(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, intent: str) -> Step:
@@ -67,8 +40,9 @@ def cancel_or_refund(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, i
         outcome = ctx.t.render("refund_outcome_auto" if pol.auto_refund_unshipped else "refund_outcome_review")
         if close:
             outcome += ctx.t.render("refund_outcome_close")
+        outcome += "\n" + left_out_note(ctx, order, wanted, free)
         reply = ctx.t.render("confirm_refund", tid=order.tid, items=views.items_text(ctx.shop, order, free),
-                             amount=amount, outcome=outcome + "\n")
+                             amount=amount, outcome=outcome)
         reason = turn.slots.reason or ("取消订单" if intent == "cancel_order" else "未发货仅退款")
         pending = Pending(id=ctx.ids.new_id("act"), kind="refund", intent=intent, tid=order.tid, oids=free,
                           amount=amount, refund_id=new_refund_id(ctx, order), reason=reason, close_order=close,

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.clock import Clock
-from bot.errors import TellCustomer
-from bot.flows import views
+from bot.errors import Conflict, TellCustomer
+from bot.flows import aftersale, views
 from bot.flows.act import act
 from bot.flows.address import address_flow
 from bot.flows.cancel import cancel_or_refund
@@ -28,6 +28,7 @@ from bot.flows.step import (
     AddRefund,
     AddTicket,
     CancelOrder,
+    Effect,
     FlowContext,
     Step,
     UpdateAddress,
@@ -38,6 +39,7 @@ from bot.orders.backend import OrderBackend, Ticket
 from bot.router.intents import DRAFTER_INTENTS
 from bot.router.router import ParsedTurn, Router
 from bot.shop.models import Order, Shop
+from bot.text.places import regions_in
 from bot.turns import Card
 
 CONTINUING = frozenset({"choose_order", "address_given", "exchange_target"})
@@ -84,11 +86,30 @@ class DialogueManager:
     def handle(self, state: dict[str, Any], buyer_id: str, text: str) -> FlowOutcome:
         st = DialogueState.load(state)
         turn = self.router.route(text or "", self._route_state(st, buyer_id))
+        turn = self._own_parcel(turn, buyer_id)
         ctx = self._context(buyer_id, turn)
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
         topic = st.pending.summary if st.pending else None
         return self._outcome(ctx, turn, step, topic)
+
+    def _own_parcel(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+        """"数据线今天能发吗" from a buyer whose order of that product is waiting to ship or on
+        its way asks about that parcel, not about the shop's shipping policy."""
+        if turn.intent != "shipping_policy" or not turn.slots.product_ids or regions_in(turn.text):
+            # "发乌鲁木齐要几天" names a destination: a question about shipping there.
+            return turn
+        named = set(turn.slots.product_ids)
+        for order in self.orders.orders_of(buyer_id):
+            moving = order.status == "WAIT_SELLER_SEND_GOODS" or (
+                order.status == "WAIT_BUYER_CONFIRM_GOODS" and (order.shipping is None or order.shipping.signed_at is None)
+            )
+            if moving and named & {item.product for item in order.items}:
+                return turn.model_copy(update={
+                    "intent": "logistics", "fine_intent": "logistics",
+                    "explanation": f"{turn.explanation}; the buyer's order {order.tid} of that product is not delivered yet",
+                })
+        return turn
 
     def _route_state(self, st: DialogueState, buyer_id: str) -> dict[str, Any]:
         """The stored state, plus what the router needs to read an answer to "which order?":
@@ -154,6 +175,9 @@ class DialogueManager:
             return cancel_or_refund(ctx, st, turn, intent)
         if intent == "modify_address":
             return address_flow(ctx, st, turn)
+        if intent == "return" and turn.fine_intent == "return_policy":
+            # Whether a return would be accepted is the shop's policy: the drafter answers it.
+            return Step(None, intent, st, turn.fine_intent)
         if intent == "return":
             return return_flow(ctx, st, turn)
         if intent == "exchange":
@@ -214,8 +238,8 @@ class DialogueManager:
     # -- effects --------------------------------------------------------------------------------
 
     def _apply(self, ctx: FlowContext, step: Step) -> Step:
-        try:
-            for effect in step.effects:
+        for effect in step.effects:
+            try:
                 if isinstance(effect, CancelOrder):
                     order = self.orders.cancel_order(effect.tid, key=effect.key)
                     step.cards.append(views.order_card(ctx.shop, order))
@@ -227,11 +251,29 @@ class DialogueManager:
                     step.cards.append(views.order_card(ctx.shop, order))
                 elif isinstance(effect, AddTicket):
                     self.orders.add_ticket(effect.ticket, key=effect.key)
-        except TellCustomer as exc:
-            step.reply = ctx.t.render("action_failed", why=str(exc))
-            step.action = None
-            step.cards = []
-            step.state = step.state.model_copy(update={"pending": None})
+            except TellCustomer as exc:
+                return self._refused(ctx, step, effect, exc)
+        return step
+
+    def _refused(self, ctx: FlowContext, step: Step, effect: Effect, exc: TellCustomer) -> Step:
+        """The backend refused the change (nothing was written): tell the buyer why.
+
+        An after-sale refused because another conversation took its items between this
+        turn's read and the change is explained from the order as it is now.
+        """
+        step.reply = ctx.t.render("action_failed", why=str(exc))
+        step.cards = []
+        if isinstance(effect, AddRefund) and isinstance(exc, Conflict):
+            order = self.orders.order(effect.tid)
+            what = aftersale.WHAT_OF_TYPE[effect.refund.type]
+            explained = aftersale.explain_blocked(ctx, order, effect.refund.items, what) if order else None
+            if explained is not None:
+                reply, card = explained
+                step.reply = reply + "\n" + ctx.t.render("not_submitted")
+                step.cards = [card]
+        step.action = None
+        step.quick_replies = []
+        step.state = step.state.model_copy(update={"pending": None})
         return step
 
     def _refund_card(self, order: Order, refund_id: str) -> Card:

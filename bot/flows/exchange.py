@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.flows import policy, views
-from bot.flows.cancel import new_refund_id, refusal_for_items
+from bot.flows.aftersale import free_items, new_refund_id, refusal_for_items
 from bot.flows.common import ask_yes_no, focus, not_selected
 from bot.flows.returns import not_returnable_status, window_refusal
 from bot.flows.selection import Selection, select_items, select_order
@@ -13,6 +13,7 @@ from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
 from bot.router.router import ParsedTurn
 from bot.shop.models import Product, Sku
+from bot.text.normalize import normalize
 
 _BIGGER = re.compile(r"大一(码|号|个码|点)|大码|大号")
 _SMALLER = re.compile(r"小一(码|号|个码|点)|小码|小号")
@@ -43,6 +44,23 @@ def _options(ctx: FlowContext, product: Product, exclude: str) -> str:
     return "、".join(" ".join(s.props.values()) or s.sku_id for s in skus) or "暂无"
 
 
+# What follows these words is what the buyer wants ("白色的想换成黑色", "66的小了 想换73的").
+_TOWARD = re.compile(r"换成|换到|换为|改成|换个|换一个|换一件|换")
+
+
+def _wanted(ctx: FlowContext, product: Product, current: Sku, turn: ParsedTurn) -> dict[str, str]:
+    """The option values the buyer wants: named after 换成/换 when they say so, and not the
+    ones they already have ("白色的想换成黑色" wants 黑色)."""
+    if ctx.linker is None:
+        return dict(turn.slots.props)
+    text = normalize(turn.text)
+    toward = _TOWARD.search(text)
+    wanted = dict(ctx.linker.props_in(text[toward.end():], product.id)) if toward else {}
+    wanted = wanted or dict(ctx.linker.props_in(text, product.id))
+    changed = {k: v for k, v in wanted.items() if current.props.get(k) != v}
+    return changed or wanted
+
+
 def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> Step:
     intent = "exchange"
     fine = turn.fine_intent if turn.fine_intent not in (None, "choose_order") else intent
@@ -63,7 +81,7 @@ def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> S
     wanted_oids = select_items(order, turn)
     if asked_oids and len(wanted_oids) == len(order.items):
         wanted_oids = asked_oids
-    free = [o for o in wanted_oids if policy.open_refund(order, o) is None and not policy.refunded(order, o)]
+    free = free_items(order, wanted_oids)
     if not free:
         return refusal_for_items(ctx, state, order, wanted_oids, intent, fine)
     if len(free) > 1:
@@ -81,7 +99,7 @@ def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> S
     if product is None or current is None:
         return Step(ctx.t.render("product_not_in_order", tid=order.tid), intent, state, fine)
     state = state.model_copy(update={"focus_product": product.id})
-    wanted = dict(ctx.linker.props_in(turn.text, product.id)) if ctx.linker else dict(turn.slots.props)
+    wanted = _wanted(ctx, product, current, turn)
     wanted = {**_relative_size(product, current, turn.norm), **wanted}
     ask = Pending(id=ctx.ids.new_id("q"), kind="ask_exchange_sku", intent=intent, tid=order.tid, oids=[item.oid])
     if not wanted:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.orders import ledger
 from bot.shop.models import OPEN_REFUND_STATUSES, Order, Policy, Refund, Shop
-
-DONE_REFUND = frozenset({"SUCCESS"})
 
 
 def promised_ship_time(order: Order, policy: Policy) -> datetime | None:
@@ -52,9 +51,8 @@ def open_refund(order: Order, oid: str) -> Refund | None:
 
 def refunded(order: Order, oid: str) -> bool:
     """The item's money already went back (a successful refund or return)."""
-    return any(
-        oid in r.items and r.status in DONE_REFUND and r.type != "EXCHANGE" for r in order.refunds
-    )
+    bal = ledger.ledger_of(order).get(oid)
+    return bal is not None and bal.refunded_by is not None
 
 
 def address_changeable(order: Order, shop: Shop) -> bool:

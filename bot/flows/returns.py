@@ -4,7 +4,7 @@ quality problems within ``quality_window_days``; both counted from ``signed_at``
 from __future__ import annotations
 
 from bot.flows import policy, views
-from bot.flows.cancel import new_refund_id, refusal_for_items
+from bot.flows.aftersale import free_items, left_out_note, new_refund_id, refusal_for_items
 from bot.flows.common import ask_yes_no, focus, not_selected, offer_human
 from bot.flows.selection import select_items, select_order
 from bot.flows.state import DialogueState, Pending
@@ -50,7 +50,7 @@ def return_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, intent
     if refused is not None:
         return refused
     wanted = select_items(order, turn)
-    free = [o for o in wanted if policy.open_refund(order, o) is None and not policy.refunded(order, o)]
+    free = free_items(order, wanted)
     if not free:
         return refusal_for_items(ctx, state, order, wanted, intent, fine)
     pol = ctx.shop.info.policy
@@ -68,8 +68,9 @@ def return_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, intent
             return window_refusal(ctx, state, order, pol.return_window_days, NO_REASON, intent, fine)
         reason = NO_REASON + (f"（{turn.slots.reason}）" if turn.slots.reason else "")
     amount = views.items_amount(order, free)
+    extra = (ctx.t.render("return_photo_hint") if quality else "") + left_out_note(ctx, order, wanted, free)
     reply = ctx.t.render("confirm_return", tid=order.tid, items=views.items_text(ctx.shop, order, free), amount=amount,
-                         reason=reason, extra=ctx.t.render("return_photo_hint") if quality else "")
+                         reason=reason, extra=extra)
     pending = Pending(id=ctx.ids.new_id("act"), kind="return", intent=intent, tid=order.tid, oids=free, amount=amount,
                       refund_id=new_refund_id(ctx, order), reason=reason, reason_kind="quality" if quality else "no_reason",
                       summary=f"订单 {order.tid} 退货退款 {amount} 元（{reason}）")

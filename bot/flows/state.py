@@ -51,6 +51,9 @@ class DialogueState(BaseModel):
     misses: int = 0  # consecutive turns the bot did not understand
     handed_off: bool = False
     last_intent: str | None = None
+    # The engine's own counters (turns, when the buyer last said no to a suggestion): kept
+    # here so they survive the flows' round trip of the state.
+    engine: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None) -> DialogueState:

@@ -1,4 +1,4 @@
-"""The one entry point of the guards: every check on one reply, pure and fast (well under 1 ms)."""
+"""The one entry point of the guards: every check on one reply, pure and fast (a few milliseconds)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from bot.guards.flag import (
     AD_LAW,
     DATA_LEAK,
+    LINK_OR_CONTACT,
     OFF_PLATFORM,
     POLICY_PROMISE,
     PROMPT_LEAK,
@@ -15,8 +16,10 @@ from bot.guards.flag import (
     Flag,
 )
 from bot.guards.leaks import echoes_secret, other_buyers_data
-from bot.guards.numbers import allowed_numbers, unsupported
+from bot.guards.links import links_and_contacts
+from bot.guards.numbers import unsupported_numbers
 from bot.guards.policy import promises
+from bot.guards.sources import Evidence
 from bot.guards.wordlists import matcher
 from bot.shop.models import Buyer, Shop
 from bot.text.normalize import normalize
@@ -34,15 +37,17 @@ def check_reply(
 ) -> list[Flag]:
     """Every guard flag raised by ``text``; an empty list means the reply may be sent.
 
-    ``facts`` are the structured facts the reply was drafted from: every number in the
-    reply must appear there (or in ``known_texts``, e.g. the buyer's own question) unless
+    ``facts`` are the structured facts the reply was drafted from: every number in the reply
+    must appear in the shop's part of them (never in what the buyer said) unless
     ``check_numbers`` is false — flow replies state order data and pass ``facts={}`` with
-    ``check_numbers=False``. ``buyer`` is whose conversation it is: only *other* buyers'
-    data is a leak. ``secrets`` are texts that must never be echoed (the system prompt).
+    ``check_numbers=False``. Links and times the facts state are the shop's own. ``buyer`` is
+    whose conversation it is: only *other* buyers' data is a leak, and ``known_texts`` (what
+    the buyer typed) may be said back without counting as one — "没有查到订单 8001" answers
+    the buyer's own words. ``secrets`` are texts that must never be echoed (the system prompt).
     """
     norm = normalize(text)
     flat = norm.replace(" ", "")
-    known_texts = list(known_texts)
+    evidence = Evidence(facts)
     flags: list[Flag] = []
     terms = matcher("ad_law", "ad_law_allow").find(flat)
     if terms:
@@ -50,18 +55,21 @@ def check_reply(
     terms = matcher("off_platform").find(flat, skip_negated=True)
     if terms:
         flags.append(Flag(OFF_PLATFORM, "、".join(terms)))
-    found = promises(flat, shop, facts)
+    found = links_and_contacts(norm, evidence)
+    if found:
+        flags.append(Flag(LINK_OR_CONTACT, "、".join(found)))
+    found = promises(flat, shop, evidence)
     if found:
         flags.append(Flag(POLICY_PROMISE, "、".join(found)))
     if check_numbers:
-        bad = unsupported(text, allowed_numbers(facts, known_texts))
+        bad = unsupported_numbers(norm, evidence)
         if bad:
             flags.append(Flag(UNSUPPORTED_NUMBER, "、".join(bad)))
     buyer_id = buyer.id if isinstance(buyer, Buyer) else buyer
     leaked = other_buyers_data(flat, shop, buyer_id)
-    if leaked and known_texts:
+    typed = normalize(" ".join(known_texts)).replace(" ", "")
+    if leaked and typed:
         # Repeating what the buyer typed (an order id they asked about) discloses nothing.
-        typed = normalize(" ".join(known_texts)).replace(" ", "")
         leaked = [v for v in leaked if v not in typed]
     if leaked:
         flags.append(Flag(DATA_LEAK, f"{len(leaked)}处他人信息"))

@@ -38,14 +38,20 @@ class TermMatcher:
         self._allow = re.compile("|".join(re.escape(a) for a in allow)) if allow else None
 
     def find(self, normalized: str, *, skip_negated: bool = False) -> list[str]:
-        text = self._allow.sub("※", normalized) if self._allow else normalized
         found: list[str] = []
-        for m in self._pattern.finditer(text):
-            if skip_negated and _negated(text, m.start()):
-                continue
-            if m.group(0) not in found:
-                found.append(m.group(0))
+        for _, term in self.positions(normalized, skip_negated=skip_negated):
+            if term not in found:
+                found.append(term)
         return found
+
+    def positions(self, normalized: str, *, skip_negated: bool = False) -> list[tuple[int, str]]:
+        """Every occurrence of a term, with where it starts."""
+        text = self._allow.sub("※", normalized) if self._allow else normalized
+        return [
+            (m.start(), m.group(0))
+            for m in self._pattern.finditer(text)
+            if not (skip_negated and _negated(text, m.start()))
+        ]
 
 
 def _term_regex(term: str) -> str:
@@ -64,3 +70,26 @@ def _negated(text: str, start: int) -> bool:
 @cache
 def matcher(name: str, allow: str | None = None) -> TermMatcher:
     return TermMatcher(load_terms(name), allow=load_terms(allow) if allow else ())
+
+
+_LIST_REF = re.compile(r"\{list:([a-z_]+)\}")
+
+
+@cache
+def load_patterns(name: str) -> tuple[re.Pattern[str], ...]:
+    """Regular expressions of ``data/<name>.txt``, one a line (a line starting with ``#`` is
+    a comment; ``#`` elsewhere is part of the pattern). ``{list:<other>}`` stands for the
+    terms of ``data/<other>.txt`` as an alternation."""
+    path = DATA / f"{name}.txt"
+    patterns = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        source = _LIST_REF.sub(lambda m: "(?:" + "|".join(re.escape(t) for t in load_terms(m.group(1))) + ")", line)
+        try:
+            patterns.append(re.compile(source))
+        except re.error as exc:
+            raise ValueError(f"{path.name}:{number}: {exc}") from exc
+    return tuple(patterns)
+

@@ -3,7 +3,10 @@
 Orders use the ``orders.yaml`` schema (:class:`bot.shop.models.Order`). Every state change
 takes an idempotency ``key``: a change retried with the same key returns the first result
 and changes nothing more. Policy (what is allowed) lives in the flows, not here; the
-backend only checks that the order exists and applies the change in one transaction.
+backend checks that the order exists, keeps the refund ledger's invariants
+(:mod:`bot.orders.ledger`: one open after-sale per item, none after a refund, never more
+back than was paid) whatever the conversations ask, and applies the change in one
+transaction.
 """
 
 from __future__ import annotations
@@ -53,7 +56,10 @@ class OrderBackend(Protocol):
         """WAIT_BUYER_PAY → TRADE_CLOSED."""
 
     def add_refund(self, tid: str, refund: Refund, *, close_order: bool, key: str) -> Order:
-        """Append an after-sale record; ``close_order`` also sets TRADE_CLOSED."""
+        """Append an after-sale record; ``close_order`` also sets TRADE_CLOSED.
+
+        :class:`~bot.errors.Conflict` when the record would break the refund ledger.
+        """
 
     def update_address(self, tid: str, address: Address, *, key: str) -> Order: ...
 

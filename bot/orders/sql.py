@@ -5,8 +5,14 @@ Each order is one JSON document (``Order.model_dump(mode="json")``: money as str
 and creation time as columns for look-ups and ``seq`` keeping the order of ``orders.yaml``.
 Every state change runs in one transaction guarded by an idempotency key: the key's row is
 written first, so a retry — even a concurrent one — returns the first result and changes
-nothing more. The backend checks existence and the one-open-refund-per-item invariant;
-what is *allowed* is the flows' policy.
+nothing more. What is *allowed* is the flows' policy; the backend checks existence and keeps
+the refund ledger (:mod:`bot.orders.ledger`) whatever the conversations ask:
+
+* in Python, on the order read under its row lock, before anything is written;
+* in the database, as a backstop: ``order_ledger`` holds every item's paid, refunded and
+  open money in whole 分 under CHECK constraints, and a refund takes its items with a
+  conditional update that matches only free items. A violation there is a
+  :class:`~bot.errors.Conflict`, never a retry of the idempotency path.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
     Connection,
     Engine,
+    ForeignKey,
     Integer,
     String,
     Table,
+    and_,
     delete,
     insert,
     select,
@@ -31,14 +40,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import UtcDateTime
 from bot.errors import Conflict, NotFound
+from bot.orders import ledger
 from bot.orders.backend import OrdersExport, Ticket
-from bot.shop.models import OPEN_REFUND_STATUSES, Address, Buyer, Order, Refund, Shop
-from bot.storage.db import Base
+from bot.orders.ledger import Breach, ItemBalance
+from bot.shop.models import Address, Buyer, Order, Refund, Shop
+from bot.storage.db import Base, UtcDateTime
 
 # Bump when the stored layout changes: an old database is then re-seeded at start-up.
-_LAYOUT_VERSION = "1"
+# 2: the refund ledger (order_ledger).
+_LAYOUT_VERSION = "2"
 
 orders_table = Table(
     "order_orders",
@@ -84,8 +95,33 @@ meta_table = Table(
     Column("value", String(255), nullable=False),
 )
 
-_TABLES = [orders_table, buyers_table, tickets_table, idempotency_table, meta_table]
+ledger_table = Table(
+    "order_ledger",
+    Base.metadata,
+    Column("tid", String(128), ForeignKey("order_orders.tid"), primary_key=True),
+    Column("oid", String(128), primary_key=True),
+    Column("paid_fen", Integer, nullable=False),
+    Column("refunded_fen", Integer, nullable=False, default=0),
+    Column("open_fen", Integer, nullable=False, default=0),
+    Column("open_refund", String(128), nullable=True),  # the after-sale in progress
+    Column("refunded_by", String(128), nullable=True),  # the SUCCESS refund or return
+    CheckConstraint(
+        "paid_fen >= 0 AND refunded_fen >= 0 AND open_fen >= 0", name="ck_order_ledger_not_negative"
+    ),
+    CheckConstraint("refunded_fen + open_fen <= paid_fen", name="ck_order_ledger_within_paid"),
+    CheckConstraint(
+        "open_refund IS NULL OR refunded_by IS NULL", name="ck_order_ledger_refunded_is_final"
+    ),
+    CheckConstraint("open_fen = 0 OR open_refund IS NOT NULL", name="ck_order_ledger_open_money"),
+)
+
+# Children before parents: reset() deletes in this order.
+_TABLES = [ledger_table, orders_table, buyers_table, tickets_table, idempotency_table, meta_table]
 _SEED_HASH = "seed_hash"
+
+
+class _KeyTaken(Exception):
+    """A concurrent change with the same idempotency key committed first."""
 
 
 class SqlOrderBackend:
@@ -96,6 +132,9 @@ class SqlOrderBackend:
             raise TypeError("SqlOrderBackend needs a sqlalchemy Engine")
         if not isinstance(shop, Shop):
             raise TypeError("SqlOrderBackend needs a loaded Shop")
+        broken = [f"order {o.tid}: {b}" for o in shop.orders for _, b in ledger.breaches_of(o)]
+        if broken:
+            raise ValueError("the seed orders break the refund ledger: " + "; ".join(broken))
         self._engine = engine
         # The seed rows are built once: reset() runs before every benchmark case.
         self._order_rows = [
@@ -107,6 +146,9 @@ class SqlOrderBackend:
                 "doc": o.model_dump(mode="json"),
             }
             for i, o in enumerate(shop.orders)
+        ]
+        self._ledger_rows = [
+            _ledger_row(o.tid, bal) for o in shop.orders for bal in ledger.ledger_of(o).values()
         ]
         self._buyer_rows = [
             {"id": b.id, "seq": i, "doc": b.model_dump(mode="json")}
@@ -151,6 +193,8 @@ class SqlOrderBackend:
                 conn.execute(delete(table))
             if self._order_rows:
                 conn.execute(insert(orders_table), self._order_rows)
+            if self._ledger_rows:
+                conn.execute(insert(ledger_table), self._ledger_rows)
             if self._buyer_rows:
                 conn.execute(insert(buyers_table), self._buyer_rows)
             conn.execute(insert(meta_table).values(key=_SEED_HASH, value=self._seed_hash))
@@ -198,6 +242,19 @@ class SqlOrderBackend:
             ticket_list = [Ticket.model_validate(d) for d in tickets]
         return OrdersExport(buyers=buyer_list, orders=order_list, tickets=ticket_list)
 
+    def ledger(self, tid: str) -> dict[str, ItemBalance]:
+        """The stored ledger rows of order ``tid`` by item (empty for an unknown order)."""
+        t = ledger_table.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(ledger_table).where(t.tid == tid).order_by(t.oid)).all()
+        return {
+            r.oid: ItemBalance(
+                oid=r.oid, paid=r.paid_fen, refunded=r.refunded_fen, open=r.open_fen,
+                open_refund=r.open_refund, refunded_by=r.refunded_by,
+            )
+            for r in rows
+        }
+
     def tickets(self, tid: str | None = None) -> list[Ticket]:
         stmt = select(tickets_table.c.doc).order_by(tickets_table.c.n)
         if tid is not None:
@@ -221,28 +278,22 @@ class SqlOrderBackend:
     def add_refund(self, tid: str, refund: Refund, *, close_order: bool, key: str) -> Order:
         """Append an after-sale record; ``close_order`` also sets TRADE_CLOSED.
 
-        Raises :class:`NotFound` for an unknown order or item and :class:`Conflict` when an
-        item already has an open refund or the refund id is taken.
+        Raises :class:`NotFound` for an unknown order or item and :class:`Conflict` when the
+        refund id is taken or the record would break the refund ledger: an item with an
+        after-sale in progress, an item already refunded, or more money back than was paid.
         """
 
         def apply(conn: Connection) -> dict[str, Any]:
             order = _locked_order(conn, tid)
             unknown = [oid for oid in refund.items if order.item(oid) is None]
             if unknown:
-                raise NotFound(f"订单 {tid} 里没有商品 {'、'.join(unknown)}")
+                raise NotFound(f"订单 {tid} 里没有您说的商品")
             if any(r.id == refund.id for r in order.refunds):
                 raise Conflict(f"售后单 {refund.id} 已存在")
-            busy = sorted(
-                {
-                    oid
-                    for r in order.refunds
-                    if r.status in OPEN_REFUND_STATUSES
-                    for oid in r.items
-                    if oid in refund.items
-                }
-            )
-            if busy:
-                raise Conflict(f"商品 {'、'.join(busy)} 已有进行中的售后，请等处理完再申请")
+            broken = ledger.admit(order, refund)
+            if broken:
+                raise Conflict(_refusal(broken[0]))
+            _take_items(conn, order, refund)
             doc = order.model_dump(mode="json")
             doc["refunds"].append(refund.model_dump(mode="json"))
             if close_order:
@@ -306,9 +357,14 @@ class SqlOrderBackend:
                         return result
                     # Claiming the key first takes the write lock, so the read-modify-write in
                     # ``apply`` cannot interleave with another change.
-                    conn.execute(
-                        insert(idempotency_table).values(key=key, op=op, target=target, result=None)
-                    )
+                    try:
+                        conn.execute(
+                            insert(idempotency_table).values(
+                                key=key, op=op, target=target, result=None
+                            )
+                        )
+                    except IntegrityError as exc:
+                        raise _KeyTaken from exc
                     result = apply(conn)
                     conn.execute(
                         update(idempotency_table)
@@ -316,11 +372,12 @@ class SqlOrderBackend:
                         .values(result=result)
                     )
                     return result
-            except IntegrityError:
+            except _KeyTaken:
                 # Another request with the same key committed between our look-up and insert:
-                # the second attempt finds its result.
+                # the second attempt finds its result. Only the key's own insert lands here;
+                # an IntegrityError inside ``apply`` (a ledger CHECK) is that change's Conflict.
                 if attempt:
-                    raise
+                    raise Conflict("这个操作正在处理中，请稍后再试") from None
         raise AssertionError("unreachable")
 
 
@@ -337,3 +394,47 @@ def _save(conn: Connection, order: Order) -> dict[str, Any]:
     doc = order.model_dump(mode="json")
     conn.execute(update(orders_table).where(orders_table.c.tid == order.tid).values(doc=doc))
     return doc
+
+
+def _ledger_row(tid: str, bal: ItemBalance) -> dict[str, Any]:
+    return {
+        "tid": tid, "oid": bal.oid, "paid_fen": bal.paid, "refunded_fen": bal.refunded,
+        "open_fen": bal.open, "open_refund": bal.open_refund, "refunded_by": bal.refunded_by,
+    }
+
+
+def _take_items(conn: Connection, order: Order, refund: Refund) -> None:
+    """Record ``refund`` in ``order_ledger``: each item must still be free there, and the
+    CHECK constraints hold the money; either failing is a :class:`Conflict`."""
+    if not ledger.holds_item(refund):
+        return  # a refused or closed record takes nothing
+    t = ledger_table.c
+    for oid, share in ledger.shares(order, refund).items():
+        if refund.is_open:
+            values: dict[str, Any] = {"open_refund": refund.id, "open_fen": t.open_fen + share}
+        elif ledger.is_money(refund):
+            values = {"refunded_by": refund.id, "refunded_fen": t.refunded_fen + share}
+        else:  # a finished exchange moves no money but needs the item free all the same
+            values = {"open_fen": t.open_fen}
+        stmt = (
+            update(ledger_table)
+            .where(and_(
+                t.tid == order.tid, t.oid == oid, t.open_refund.is_(None), t.refunded_by.is_(None)
+            ))
+            .values(**values)
+        )
+        try:
+            taken = conn.execute(stmt).rowcount
+        except IntegrityError as exc:
+            raise Conflict("退款金额超过了商品的实付金额，这次没有办理") from exc
+        if taken != 1:
+            raise Conflict("这件商品已经退过款或有进行中的售后，不能重复申请")
+
+
+def _refusal(breach: Breach) -> str:
+    """The buyer-safe reason for a refused record (no item ids)."""
+    if breach.kind == "refunded":
+        return f"这件商品已经退过款了（售后单 {breach.other}），不能重复申请"
+    if breach.kind == "open":
+        return f"这件商品已有进行中的售后（售后单 {breach.other}），请等处理完再申请"
+    return "退款金额超过了商品的实付金额，这次没有办理"

@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, Field
 
+from bot.guards.pii import is_id_card_like
 from bot.router.address import NewAddress, parse_address
 from bot.router.lexicon import Lexicon
 
@@ -82,6 +83,8 @@ def _tids(norm: str) -> list[str]:
         digits = m.group(1)
         after = norm[m.end():]
         before = norm[: m.start()]
+        if is_id_card_like(digits) or is_id_card_like(digits + after[:1]):
+            continue  # an ID-card number (…123X too) is personal data, never an order id
         led = bool(_TID_LEAD.search(before))
         if not led and (_UNIT_AFTER.match(after) or _PHONE.match(digits)):
             continue

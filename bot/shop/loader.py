@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import ShopInvalid, ShopProblem
+from bot.orders import ledger
 from bot.shop import yamlio
 from bot.shop.models import (
     FaqEntry,
@@ -298,6 +299,8 @@ def _check_order(
                     f"{at}.refunds.{j}.exchange_sku",
                     f"{refund.exchange_sku} is not a SKU of {product.id}",
                 )
+    for j, breach in ledger.breaches_of(order):
+        c.add_at(path, f"{at}.refunds.{j}", str(breach))
 
 
 def _check_promotions(

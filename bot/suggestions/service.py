@@ -1,6 +1,10 @@
 """Suggestions: a drafted reply stored with its facts, citations and guard flags, and what an
 agent decided about it. Deciding is atomic — ``UPDATE … WHERE status='pending'`` — so of two
-agents deciding the same suggestion the first wins and the second gets :class:`Conflict`."""
+agents deciding the same suggestion the first wins and the second gets :class:`Conflict`.
+
+What an agent sends passes the same guards as a drafted reply: a text that fails them is
+refused with :class:`FlaggedReply` (naming the flags) unless the agent sends it again with
+``override``, which is recorded on the suggestion with who and when."""
 
 from __future__ import annotations
 
@@ -8,13 +12,15 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import Engine, select, update
 
 from bot.clock import Clock
 from bot.errors import Conflict, NotFound, TellCustomer
+from bot.guards import Flag, describe, flags_in
 from bot.ids import IdProvider
+from bot.suggestions.guard import ReplyGuard
 from bot.suggestions.sql import SuggestionRow, create_tables
 from bot.turns import Source
 
@@ -28,6 +34,16 @@ AUTO_AGENT = "bot"
 
 
 _STATUS_ZH = {"accepted": "已采纳", "edited": "已修改发送", "rejected": "已驳回", "auto_sent": "已自动发送"}
+
+
+class FlaggedReply(TellCustomer):
+    """The text an agent is about to send fails a guard; ``flags`` says which. Sending it
+    again with ``override`` sends it and records the override."""
+
+    def __init__(self, flags: list[Flag]) -> None:
+        self.flags = flags
+        super().__init__(f"回复未通过合规检查：{describe(flags)}。确认无误后可选择「仍然发送」。")
+
 
 class Suggestion(BaseModel):
     id: str
@@ -48,6 +64,16 @@ class Suggestion(BaseModel):
     reject_reason: str | None = None
     edit_distance: int | None = None
     created: datetime
+    override_by: str | None = None  # the agent who sent a flagged text anyway
+    override_at: datetime | None = None
+    override_flags: list[str] = Field(default_factory=list)  # "code: detail" of what was overridden
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def refused_flags(self) -> list[str]:
+        """``code: detail`` of the guards the model's drafts failed before this draft (a
+        template) replaced them, as the fallback reason records them."""
+        return [str(f) for f in flags_in(self.fallback_reason)]
 
     @property
     def sent_text(self) -> str | None:
@@ -75,14 +101,20 @@ def _model(row: SuggestionRow) -> Suggestion:
         reject_reason=row.reject_reason,
         edit_distance=row.edit_distance,
         created=datetime.fromisoformat(row.created),
+        override_by=row.override_by,
+        override_at=datetime.fromisoformat(row.override_at) if row.override_at else None,
+        override_flags=list(row.override_flags or []),
     )
 
 
 class SuggestionService:
-    def __init__(self, engine: Engine, clock: Clock, ids: IdProvider) -> None:
+    def __init__(self, engine: Engine, clock: Clock, ids: IdProvider, *, guard: ReplyGuard | None = None) -> None:
+        """``guard`` checks what an agent sends; the server always passes one. Without it
+        (reports, storage tests) texts are sent as given."""
         self.engine = engine
         self.clock = clock
         self.ids = ids
+        self.guard = guard
         create_tables(engine)
 
     # --- writing ---------------------------------------------------------------------------
@@ -116,20 +148,35 @@ class SuggestionService:
             conn.execute(SuggestionRow.__table__.insert().values(**_columns(row)))
         return self.get(row.id)  # type: ignore[return-value]
 
-    def accept(self, sid: str, agent: str) -> Suggestion:
+    def accept(self, sid: str, agent: str, *, override: bool = False) -> Suggestion:
+        """Send the draft as it is. A draft failing a guard raises :class:`FlaggedReply`
+        unless ``override``."""
         current = self._pending(sid)
-        return self._decide(sid, status="accepted", final_text=current.draft, decided_by=agent, edit_distance=0)
+        checked = self._guarded(current, current.draft, agent, override)
+        return self._decide(sid, status="accepted", final_text=current.draft, decided_by=agent, edit_distance=0, **checked)
 
-    def edit(self, sid: str, agent: str, text: str) -> Suggestion:
+    def edit(self, sid: str, agent: str, text: str, *, override: bool = False) -> Suggestion:
+        """Send ``text`` instead of the draft. A text failing a guard raises
+        :class:`FlaggedReply` unless ``override``."""
         text = (text or "").strip()
         if not text:
             raise TellCustomer("修改后的回复不能为空")
         if len(text) > MAX_TEXT:
             raise TellCustomer(f"回复过长（上限{MAX_TEXT}字）")
         current = self._pending(sid)
+        checked = self._guarded(current, text, agent, override)
         distance = Levenshtein.distance(current.draft, text)
         status = "accepted" if distance == 0 else "edited"
-        return self._decide(sid, status=status, final_text=text, decided_by=agent, edit_distance=distance)
+        return self._decide(sid, status=status, final_text=text, decided_by=agent, edit_distance=distance, **checked)
+
+    def _guarded(self, current: Suggestion, text: str, agent: str, override: bool) -> dict[str, Any]:
+        """The override columns to record when ``text`` fails a guard and ``override`` is set."""
+        flags = self.guard(text, current) if self.guard else []
+        if not flags:
+            return {}
+        if not override:
+            raise FlaggedReply(flags)
+        return {"override_by": agent, "override_at": self.clock.now().isoformat(), "override_flags": [str(f) for f in flags]}
 
     def reject(self, sid: str, agent: str, reason: str) -> Suggestion:
         reason = (reason or "").strip()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Index, Integer, String, Text
+from sqlalchemy import JSON, Engine, Index, Integer, String, Text, inspect, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.db import Base
@@ -31,6 +32,10 @@ class SuggestionRow(Base):
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     edit_distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created: Mapped[str] = mapped_column(String(40))  # ISO 8601 with offset; sorts as text
+    # An agent who sent a text that failed the guards, having seen the flags: who, when, which.
+    override_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    override_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    override_flags: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("sugg_by_status", "status", "created"),
@@ -39,5 +44,19 @@ class SuggestionRow(Base):
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the suggestion table alone (``bot.storage.db.create_all`` makes every table)."""
+    """Create the suggestion table alone (``bot.storage.db.create_all`` makes every table),
+    and add the columns a table made by an earlier version lacks (all of them nullable)."""
     Base.metadata.create_all(engine, tables=[SuggestionRow.__table__])  # type: ignore[list-item]
+    name = SuggestionRow.__tablename__
+    present = {c["name"] for c in inspect(engine).get_columns(name)}
+    for column in SuggestionRow.__table__.columns:
+        if column.name in present:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}"))
+        except (OperationalError, ProgrammingError):
+            # another process added it first
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(name)}:
+                raise

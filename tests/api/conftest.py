@@ -20,7 +20,10 @@ KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 def make_services(data_dir: Path, **overrides: object) -> Services:
-    settings = Settings(shop_dir=KNOWLEDGE, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+    """The demo shop in demo mode (demo buyers and the demo agent); the signing key and the
+    lifted rate limits come from the session fixture in tests/conftest.py."""
+    options: dict[str, object] = {"demo": True, **overrides}
+    settings = Settings(shop_dir=KNOWLEDGE, data_dir=data_dir, **options)  # type: ignore[arg-type]
     return build_services(settings, clock=FrozenClock(NOW), ids=SequentialIds())
 
 

@@ -122,3 +122,22 @@ def test_a_restart_loses_nothing_acknowledged(tmp_path: Path, login, fresh_servi
         messages = c.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
         assert messages[0]["text"] == "取消订单"
         assert len(messages) == 2
+
+
+def test_an_agents_own_message_passes_the_guards_or_needs_an_override(client: TestClient, login, agent_login) -> None:
+    buyer = login(client, "b03")
+    cid = client.post("/api/conversations", headers=buyer).json()["conversation_id"]
+    agent = agent_login(client)
+    client.post(f"/api/agent/conversations/{cid}/takeover", headers=agent)
+    url = f"/api/agent/conversations/{cid}/messages"
+    refused = client.post(url, json={"text": "亲，加我微信 abc123 私下转账更便宜"}, headers=agent)
+    assert refused.status_code == 422
+    assert "off_platform" in refused.json()["flags"] or "link_or_contact" in refused.json()["flags"]
+    texts = [m["text"] for m in client.get(f"/api/conversations/{cid}", headers=buyer).json()["messages"]]
+    assert not any("微信" in t for t in texts)  # nothing was sent
+    fine = client.post(url, json={"text": "亲，已经帮您备注尽快发货啦"}, headers=agent)
+    assert fine.status_code == 200
+    forced = client.post(url, json={"text": "亲，这款是最好的", "override": True}, headers=agent)
+    assert forced.status_code == 200
+    texts = [m["text"] for m in client.get(f"/api/conversations/{cid}", headers=buyer).json()["messages"]]
+    assert texts[-2:] == ["亲，已经帮您备注尽快发货啦", "亲，这款是最好的"]

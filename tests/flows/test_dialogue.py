@@ -224,3 +224,28 @@ def test_an_address_change_in_one_long_message_asks_only_for_the_yes(snack: tupl
     assert "9102" in ask.reply and "珠江路58号" in ask.reply
     assert done.action == "address.update"
     assert snack_backend.order("9102").address.detail == "珠江路58号"
+
+
+def test_asking_when_a_product_ships_means_the_buyers_own_parcel_when_one_is_waiting(
+    shop: Shop, backend: SqlOrderBackend, router: Router
+) -> None:
+    dm = manager(shop, backend, router)
+    # b01's 龙井 order 7001 is paid and not shipped: the question is about that parcel.
+    (own,) = talk(dm, "b01", "龙井一般多久能发货")
+    assert own.intent == "logistics"
+    # b02 has no 龙井 order waiting: the same words ask about the shop's shipping policy.
+    (policy,) = talk(dm, "b02", "龙井一般多久能发货")
+    assert policy.intent == "shipping_policy"
+
+
+def test_the_engines_counters_survive_the_flows_round_trip(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    out = dm.handle({"engine": {"turns": 4, "declined_at": 3}}, "b01", "你好")
+    assert out.state["engine"] == {"turns": 4, "declined_at": 3}
+
+
+def test_a_return_policy_question_is_answered_not_started(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    dm = manager(shop, backend, router)
+    (out,) = talk(dm, "b01", "茶叶拆封了还能七天无理由吗")
+    assert out.reply is None and out.action is None  # the drafter answers from the rules
+    assert out.state.get("pending") is None

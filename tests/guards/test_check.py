@@ -49,8 +49,17 @@ def test_numbers_not_in_the_facts_are_flagged_and_those_in_them_pass(mini_shop: 
     assert flags[0].code == "unsupported_number" and "128" in flags[0].detail and "15" in flags[0].detail
 
 
-def test_numbers_the_buyer_wrote_may_be_repeated(mini_shop: Shop) -> None:
-    assert codes("身高175cm体重70kg建议L码", mini_shop, known_texts=["175cm 70kg穿什么码"]) == []
+def test_numbers_the_buyer_wrote_support_nothing(mini_shop: Shop) -> None:
+    # The buyer's text excuses repeating their order id (no leak), never a figure.
+    question = "龙井多少钱？回复：亲，现在只要 9.9 元哦"
+    flags = check_reply("亲，现在只要 9.9 元哦", {**FACTS, "question": question}, mini_shop, buyer="b01", known_texts=[question])
+    assert [(f.code, f.detail) for f in flags] == [("unsupported_number", "9.9")]
+
+
+def test_the_buyers_measures_may_be_said_back_with_their_units(mini_shop: Shop) -> None:
+    facts = {"measures": {"height_cm": "175", "weight_kg": "70"}, "question": "175cm 70kg穿什么码"}
+    assert codes("身高175cm、体重70kg建议L码", mini_shop, facts=facts) == []
+    assert codes("亲，这款只要175元", mini_shop, facts=facts) == ["unsupported_number"]
 
 
 def test_another_buyers_order_phone_or_name_is_a_leak_but_the_buyers_own_is_not(mini_shop: Shop) -> None:

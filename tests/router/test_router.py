@@ -274,3 +274,11 @@ def test_phone_numbers_and_addresses_are_not_exchanges_and_people_are_found(rout
 def test_impatience_does_not_hide_the_request(router: Router) -> None:
     assert router.route("5号晚上就付款了 到现在都没发？？？", {}).intent == "logistics"
     assert router.route("垃圾店 气死了", {}).intent == "complaint"
+
+
+def test_whether_a_return_would_be_accepted_is_a_policy_question(router: Router) -> None:
+    for text in ("拆封了还能七天无理由吗", "万一喝不惯能退吗", "没拆的话能七天无理由退吗"):
+        turn = router.route(text, {})
+        assert (turn.intent, turn.fine_intent) == ("return", "return_policy"), text
+    for text in ("7001我想七天无理由退货", "不合适 我要退货", "帮我把龙井退了"):
+        assert router.route(text, {}).fine_intent != "return_policy", text

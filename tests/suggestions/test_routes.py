@@ -1,4 +1,5 @@
-"""The agent API over HTTP: list, read, accept, edit, reject; the second decision gets 409."""
+"""The agent API over HTTP: list, read, accept, edit, reject; the second decision gets 409;
+a text failing the guards gets 422 with its flags until the agent overrides."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.config import Settings
 from bot.ids import SequentialIds
 from bot.shop.models import Shop
 from bot.storage.db import make_engine
+from bot.suggestions.guard import ShopReplyGuard
 from bot.suggestions.service import SuggestionService
 from tests.suggestions.helpers import draft
 
@@ -43,7 +45,10 @@ def world(tmp_path: Path, mini_shop: Shop, clock: FrozenClock, ids: SequentialId
     settings = Settings(data_dir=tmp_path, demo_login=False)
     services = SimpleNamespace(
         settings=settings, shop=mini_shop, clock=clock, ids=ids, db=engine, accounts=accounts,
-        conversations=conversations, suggestions=SuggestionService(engine, clock, ids), events=RecordingBus(), eval_mode=False,
+        conversations=conversations, events=RecordingBus(), eval_mode=False,
+        suggestions=SuggestionService(
+            engine, clock, ids, guard=ShopReplyGuard(mini_shop, lambda cid: c.buyer_id if (c := conversations.get(cid)) else None)
+        ),
     )
     app = api.create_app(settings, services=services)  # type: ignore[arg-type]
     client = TestClient(app)
@@ -82,3 +87,37 @@ def test_rejecting_sends_nothing_and_unknown_ids_are_404(world: SimpleNamespace)
 
 def test_suggestions_need_an_agent_login(world: SimpleNamespace) -> None:
     assert world.client.get("/api/agent/suggestions").status_code == 401
+
+
+def test_an_edit_failing_the_guards_gets_422_with_the_flags_and_sends_nothing(world: SimpleNamespace) -> None:
+    s = world.services.suggestions.create("c1", "t1", "stock", draft(), auto_sent=False)
+    url = f"/api/agent/suggestions/{s.id}/edit"
+    r = world.client.post(url, json={"text": "亲，黑色XL码只要9.9元，详情见 www.evil-shop.cn"}, headers=world.auth("alice"))
+    assert r.status_code == 422
+    body = r.json()
+    assert body["flags"] == ["link_or_contact", "unsupported_number"]
+    assert "无依据的数字（9.9）" in body["detail"] and "www.evil-shop.cn" in body["detail"]
+    assert world.services.conversations.messages("c1") == []
+    assert world.services.suggestions.get(s.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_sending_again_with_override_delivers_and_records_who_and_when(world: SimpleNamespace) -> None:
+    s = world.services.suggestions.create("c1", "t1", "stock", draft(), auto_sent=False)
+    text = "亲，黑色XL码只要9.9元"
+    r = world.client.post(f"/api/agent/suggestions/{s.id}/edit", json={"text": text, "override": True}, headers=world.auth("alice"))
+    assert r.status_code == 200
+    done = r.json()
+    assert done["status"] == "edited" and done["override_by"] == "alice" and done["override_at"]
+    assert done["override_flags"] == ["unsupported_number: 9.9"]
+    assert world.services.conversations.messages("c1")[-1].text == text
+
+
+def test_accepting_a_flagged_draft_needs_override(world: SimpleNamespace) -> None:
+    s = world.services.suggestions.create("c1", "t1", "stock", draft("亲，这是最好的T恤", passed=False), auto_sent=False)
+    url = f"/api/agent/suggestions/{s.id}/accept"
+    refused = world.client.post(url, headers=world.auth("bob"))
+    assert refused.status_code == 422 and refused.json()["flags"] == ["ad_law"]
+    assert world.client.get(f"/api/agent/suggestions/{s.id}", headers=world.auth("bob")).json()["flags"] == ["ad_law"]
+    sent = world.client.post(url, json={"override": True}, headers=world.auth("bob"))
+    assert sent.status_code == 200 and sent.json()["override_by"] == "bob"
+    assert world.services.conversations.messages("c1")[-1].text == "亲，这是最好的T恤"

@@ -32,6 +32,7 @@ const state = {
   detail: null,
   selectedSuggestion: null, // suggestion id the keys act on
   mode: null, // {id, kind: "edit"|"reject", text, stale, suggestion}
+  refused: null, // {id, kind: "accept"|"edit", text, detail}: the guards refused what the agent sent
   stream: null,
   busy: false,
 };
@@ -431,6 +432,36 @@ function suggestionCard(s) {
       )
     : null;
   const fallback = s.fallback_reason ? el("div", { class: "muted tiny", testid: "fallback-reason" }, `改用模板起草：${s.fallback_reason}`) : null;
+  // Guards the model's own drafts failed before the template replaced them.
+  const refusedFlags = Array.isArray(s.refused_flags) ? s.refused_flags : [];
+  const modelFlags = refusedFlags.length
+    ? el(
+        "div",
+        { class: "flags", testid: "model-flags" },
+        el("span", { class: "muted tiny" }, "模型草稿未通过："),
+        refusedFlags.map((d) => chip("flag", `⚠ ${label("flag", String(d).split(":")[0].trim())}`, { testid: "model-flag", title: d })),
+      )
+    : null;
+  const refused = state.refused && state.refused.id === s.id ? state.refused : null;
+  const refusal = refused
+    ? el(
+        "div",
+        { class: "stale-note", testid: "guard-refusal", role: "alert" },
+        el("div", {}, refused.detail),
+        el("div", { class: "hist-text", testid: "refused-text" }, refused.text),
+        el(
+          "div",
+          { class: "sugg-actions" },
+          button("danger", "仍然发送", "", "override-send", () => decide(s, refused.kind, refused.text, true)),
+          button("ghost", "返回修改", "", "override-cancel", () => {
+            state.refused = null;
+            state.selectedSuggestion = s.id;
+            state.mode = { id: s.id, kind: "edit", text: refused.text, suggestion: s, focus: true };
+            renderSuggestions();
+          }),
+        ),
+      )
+    : null;
   const cites = (s.citations || []).length
     ? el(
         "ol",
@@ -525,7 +556,9 @@ function suggestionCard(s) {
       ? el("div", { class: "stale-note", testid: "stale-note" }, `该建议已被 ${stale.decided_by || "其他客服"} 处理（${label("suggestion_status", stale.status)}）`)
       : null,
     flags,
+    modelFlags,
     fallback,
+    refusal,
     body,
     el("div", { class: "sugg-cites-title muted tiny" }, "引用"),
     cites,
@@ -557,6 +590,9 @@ function renderHistory() {
         el("div", { class: "hist-head" }, chip(`decided ${s.status}`, label("suggestion_status", s.status)), el("span", { class: "muted tiny" }, s.decided_by || "")),
         el("div", { class: "hist-text" }, s.final_text || s.draft),
         s.reject_reason || s.reason ? el("div", { class: "muted tiny" }, `原因：${s.reject_reason || s.reason}`) : null,
+        s.override_by
+          ? el("div", { class: "muted tiny", testid: "override-note", title: (s.override_flags || []).join("\n") }, `${s.override_by} 已看过合规标记，仍然发送`)
+          : null,
       ),
     ),
   );
@@ -579,7 +615,7 @@ function cancelMode() {
   renderSuggestions();
 }
 
-async function decide(s, kind, text) {
+async function decide(s, kind, text, override = false) {
   if (state.busy) return;
   const path = `/api/agent/suggestions/${encodeURIComponent(s.id)}/${kind}`;
   let body = {};
@@ -590,16 +626,24 @@ async function decide(s, kind, text) {
     if (!String(text || "").trim()) return toast("请填写驳回原因", "error");
     body = { reason: text.trim() };
   }
+  if (override) body.override = true;
   state.busy = true;
   let conflict = null;
   try {
     await call("POST", path, body);
     state.mode = null;
+    state.refused = null;
     toast({ accept: "已采纳并发送给买家", edit: "已修改并发送给买家", reject: "已驳回" }[kind], "ok");
   } catch (err) {
     if (err.status === 409) {
       state.mode = null;
+      state.refused = null;
       conflict = err.detail || "该建议已被处理";
+    } else if (err.status === 422 && kind !== "reject") {
+      // The guards refused the text: show why, and let the agent send it anyway or edit it.
+      state.mode = null;
+      state.refused = { id: s.id, kind, text: kind === "edit" ? text.trim() : s.draft, detail: err.detail || "回复未通过合规检查" };
+      toast("回复未通过合规检查，未发送", "warn");
     } else {
       toast(err.detail || "操作失败", "error");
     }
