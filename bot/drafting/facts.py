@@ -1,136 +1,75 @@
-"""The structured facts a reply is drafted from: products, stock, sizes, exact prices and
-promotions from the pricing engine, matched answers and retrieved passages with citations.
+"""The structured facts a reply is drafted from, one set per buyer message.
+
+A message may ask several things (「电陶炉保修多久？铁壶能用吗」): :func:`questions.split` cuts it
+into questions, and each gets its own :class:`~bot.drafting.parts.PartFacts` (built in
+:mod:`bot.drafting.parts`). Here the message as a whole is put together: the product it is
+about or the products one word names equally, the basket it asks the price of and its quote,
+the promotions valid now. The message-level fields repeat the first question's, for the
+console and the language model.
 
 Both drafters get the same :class:`Facts`; the guards check every number of a draft against
-them. Nothing here is phrased for the buyer — that is the drafters' job.
+them (``Facts.model_dump(mode="json")``, which the suggestions store as well). The pricing
+:class:`~bot.pricing.Quote` stays typed here and is written out only when the facts are
+serialised. Nothing here is phrased for the buyer — that is the drafters' job.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SkipValidation
 
-from bot.drafting.matching import attributes_asked, core, flat, quantity_units, topic_of
-from bot.drafting.relevance import MIN_SCORE, Question, Relevance
-from bot.drafting.sizing import Measures, SizeAdvice, advise, parse_measures
-from bot.errors import TellCustomer
+from bot.drafting.answers import AnswerFact, AnswerFinder, PassageFact, rank
+from bot.drafting.offers import OFFER_WORDS, Offers, PromoFact, unknown_offer
+from bot.drafting.policy import POLICY_CITATION, PolicyAnswers, PolicyFact, policy_fact, summary_text
+from bot.drafting.products import (
+    Linker,
+    Naming,
+    ProductFact,
+    ProductFinder,
+    SkuFact,
+    product_fact,
+)
+from bot.drafting.parts import MAX_HISTORY, MAX_PRODUCTS, SUBJECT_SCORE, PartBuilder, PartFacts, naming_words
+from bot.drafting.questions import Question, fold, split
+from bot.drafting.quantities import parse_qty, spec_quantities
+from bot.drafting.quotes import BasketItem, Baskets
+from bot.drafting.recommend import RecoFact, Recommender
+from bot.drafting.relevance import Relevance
+from bot.drafting.relevance import Question as Terms
+from bot.drafting.sizing import Measures, SizeAdvice, parse_measures, plain
 from bot.guards.pii import mask_pii
-from bot.retrieval.hybrid import Retriever
-from bot.retrieval.linker import without_ambiguous
 from bot.guards.wordlists import matcher
 from bot.money import fmt
-from bot.pricing import BasketLine, price_basket
-from bot.shop.models import (
-    Buyer,
-    Coupon,
-    Discount,
-    FullReduction,
-    Gift,
-    NthDiscount,
-    Product,
-    Shop,
-    Sku,
-)
+from bot.pricing import Quote
+from bot.retrieval.hybrid import Retriever
+from bot.retrieval.passages import build_passages
+from bot.shop.models import Buyer, Product, Shop
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
 from bot.turns import Source
 
-MAX_PRODUCTS = 3
+__all__ = [
+    "POLICY_CITATION", "AnswerFact", "Facts", "FactsBuilder", "Linker", "PartFacts", "ProductFact", "PromoFact",
+    "RecoFact", "Retriever", "SkuFact", "parse_qty", "spec_quantities", "unknown_offer",
+]
+
 MAX_PASSAGES = 5
-MAX_RECOMMEND = 3
-_CACHE_SIZE = 4096
-_COUNT = r"(?<!第)([0-9]+|[一二两三四五六七八九十])"  # 第二件 is an ordinal, not a count
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
-class PassageLike(Protocol):
-    id: str
-    type: str
-    text: str
-    title: str
-    citation: str
-    product_id: str | None
+def _quote_json(quote: Quote | None) -> dict[str, Any] | None:
+    return quote.to_dict() if quote is not None else None
 
 
-class HitLike(Protocol):
-    passage: Any
-    score: float
-
-
-class Linker(Protocol):
-    def link(self, text: str, *, focus_product: str | None = None) -> Sequence[Any]: ...
-
-
-# --- fact models ---------------------------------------------------------------------------
-
-
-class SkuFact(BaseModel):
-    sku_id: str
-    product_id: str
-    props: dict[str, str]
-    price: str
-    stock: int
-
-
-class ProductFact(BaseModel):
-    id: str
-    title: str
-    category: str
-    price: str
-    attributes: dict[str, str]
-    selling_points: list[str]
-    usage: str | None
-    care: str | None
-    size_chart: dict[str, Any] | None
-    faq: list[dict[str, str]]
-    no_reason_return: bool
-    in_stock: bool
-    stock_by_prop: dict[str, dict[str, int]]  # 颜色 -> {黑色: 38, 灰色: 0}
-    skus: list[SkuFact]
-    citation: str
-
-
-class AnswerFact(BaseModel):
-    """Shop data that answers the question: a FAQ, an attribute, care/usage text, a passage."""
-
-    kind: str  # faq | attribute | care | usage | selling_points | passage
-    question: str
-    answer: str
-    source: Source
-    cover: float
-    head: float = 0.0  # how well its heading (FAQ question, attribute name, rule title) matches
-
-
-class PromoFact(BaseModel):
-    id: str
-    type: str
-    title: str
-    detail: str
-    ends: str
-    starts: str = ""
-    status: str = "active"  # active | ended | upcoming (at the request's now)
-    how_to_get: str | None = None
-    applies_to: list[str] = Field(default_factory=list)  # focus product ids it covers
-    citation: str
-
-
-class RecoFact(BaseModel):
-    product_id: str
-    title: str
-    category: str
-    price: str  # the pricing engine's price of one piece (item discounts applied)
-    in_stock: bool
-    citation: str
-    why: str | None = None  # the product's own words that match what the buyer asked for
+QuoteField = Annotated[Quote | None, SkipValidation, PlainSerializer(_quote_json, return_type=dict[str, Any] | None)]
 
 
 class Facts(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     shop_name: str
     persona_name: str
     address_term: str
@@ -146,14 +85,15 @@ class Facts(BaseModel):
     qty: int | None = None
     measures: dict[str, str | None] = Field(default_factory=dict)
     size_advice: SizeAdvice | None = None
-    quote: dict[str, Any] | None = None
-    quote_basis: str | None = None  # "asked" | "cheapest" — which SKU the quote priced
+    quote: QuoteField = None
+    quote_basis: str | None = None  # "asked" | "cheapest" — how the first line's SKU was chosen
+    basket: list[BasketItem] = Field(default_factory=list)
     promotions: list[PromoFact] = Field(default_factory=list)
-    policy: dict[str, Any] = Field(default_factory=dict)
+    policy: PolicyFact
     answers: list[AnswerFact] = Field(default_factory=list)
-    passages: list[dict[str, Any]] = Field(default_factory=list)
+    passages: list[PassageFact] = Field(default_factory=list)
     recommendations: list[RecoFact] = Field(default_factory=list)
-    recommend_basis: str | None = None  # "related" (goes with the focus product) | "asked" (what the buyer asked for)
+    recommend_basis: str | None = None  # "related" (goes with the focus product) | "asked" | "cheaper"
     # A promotion the buyer names that is not valid now (ended or not started yet).
     named_promotion: PromoFact | None = None
     unknown_offer: str | None = None  # a concrete offer the buyer names (8折, 满200减30) that the shop never had
@@ -163,9 +103,18 @@ class Facts(BaseModel):
     policy_cover: float = 0.0
     # The buyer asks to pay or talk outside the platform (微信, 私下转账 …).
     off_platform: bool = False
+    # How much more the quoted basket needs for free shipping (when it is short of it).
+    free_shipping_missing: str | None = None
+    parts: list[PartFacts] = Field(default_factory=list)
 
     def focus(self) -> ProductFact | None:
+        """The product the message is about; None when one word named several equally."""
+        if self.parts and not self.parts[0].product_ids and self.parts[0].tied:
+            return None
         return self.products[0] if self.products else None
+
+    def product(self, product_id: str) -> ProductFact | None:
+        return next((p for p in self.products if p.id == product_id), None)
 
     def citations(self) -> list[Source]:
         """Every source the facts rest on, first seen first."""
@@ -173,129 +122,21 @@ class Facts(BaseModel):
         for a in self.answers:
             seen.setdefault(a.source.citation, a.source)
         for p in self.passages:
-            seen.setdefault(p["citation"], Source(id=p["id"], citation=p["citation"], title=p.get("title", ""), score=p.get("score")))
+            seen.setdefault(p.citation, Source(id=p.id, citation=p.citation, title=p.title, score=p.score))
         return list(seen.values())
 
 
 # --- building ------------------------------------------------------------------------------
 
 
-def product_citation(product: Product) -> str:
-    return f"products/{product.id}.yaml"
-
-
-def promotion_citation(promo_id: str) -> str:
-    return f"promotions.yaml#{promo_id}"
-
-
-POLICY_CITATION = "shop.yaml#policy"
-
-
-@lru_cache(maxsize=1)
-def _qty_pattern() -> re.Pattern[str]:
-    units = "|".join(re.escape(u) for u in quantity_units())
-    return re.compile(_COUNT + r"\s*(" + units + ")")
-
-
-def _count(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw)
-
-
-def spec_quantities(text: str, specs: Sequence[str] = ()) -> set[int]:
-    """Counts in ``text`` that are part of a SKU's spec (30包 in 25g×30包), not a quantity."""
-    found: set[int] = set()
-    spec_text = flat(" ".join(specs))
-    for m in _qty_pattern().finditer(normalize(text)):
-        if flat(m.group(0)) and flat(m.group(0)) in spec_text:
-            n = _count(m.group(1))
-            if n is not None:
-                found.add(n)
-    return found
-
-
-def parse_qty(text: str, specs: Sequence[str] = ()) -> int | None:
-    """How many pieces the buyer asks for (两袋, 3件), skipping counts that name a spec."""
-    spec_text = flat(" ".join(specs))
-    for m in _qty_pattern().finditer(normalize(text)):
-        if spec_text and flat(m.group(0)) in spec_text:
-            continue
-        return _count(m.group(1))
-    return None
-
-
-_RATE = re.compile(r"(?<![0-9.])([0-9](?:\.?[0-9])?|[一二三四五六七八九])\s*折")
-_TIER = re.compile(r"满\s*([0-9]+)\s*减\s*([0-9]+)")
-
-
-def _rate_of(raw: str) -> Decimal | None:
-    digits = "".join(str(_CN_DIGITS.get(ch, ch)) for ch in raw).replace(".", "")
-    if not digits.isdigit():
-        return None
-    return Decimal(f"0.{digits}")
-
-
-def unknown_offer(question: str, shop: Shop) -> str | None:
-    """A concrete offer the buyer names (8折, 满200减30) that no promotion of the shop has,
-    at any time: the reply must say there is no such offer rather than price around it."""
-    text = flat(normalize(question))
-    rates = {p.rate for p in shop.promotions if isinstance(p, (Discount, NthDiscount))}
-    tiers = {(t.threshold, t.amount) for p in shop.promotions if isinstance(p, FullReduction) for t in p.tiers}
-    tiers |= {(p.threshold, p.amount) for p in shop.promotions if isinstance(p, Coupon)}
-    for m in _RATE.finditer(text):
-        rate = _rate_of(m.group(1))
-        if rate is not None and rate not in rates and not any(r.normalize() == rate.normalize() for r in rates):
-            return m.group(0)
-    for m in _TIER.finditer(text):
-        if (Decimal(m.group(1)), Decimal(m.group(2))) not in tiers:
-            return m.group(0)
-    return None
-
-
-def _sku_fact(product: Product, sku: Sku) -> SkuFact:
-    return SkuFact(sku_id=sku.sku_id, product_id=product.id, props=dict(sku.props), price=fmt(sku.price), stock=sku.stock)
-
-
-def _product_fact(product: Product) -> ProductFact:
-    by_prop: dict[str, dict[str, int]] = {}
-    for sku in product.skus:
-        for key, value in sku.props.items():
-            slot = by_prop.setdefault(key, {})
-            slot[value] = slot.get(value, 0) + sku.stock
-    return ProductFact(
-        id=product.id,
-        title=product.title,
-        category=product.category,
-        price=fmt(product.price),
-        attributes=dict(product.attributes),
-        selling_points=list(product.selling_points),
-        usage=product.usage,
-        care=product.care,
-        size_chart=product.size_chart.model_dump() if product.size_chart else None,
-        faq=[{"q": qa.q, "a": qa.a} for qa in product.faq],
-        no_reason_return=product.no_reason_return,
-        in_stock=product.in_stock,
-        stock_by_prop=by_prop,
-        skus=[_sku_fact(product, s) for s in product.skus],
-        citation=product_citation(product),
-    )
-
-
-def _promo_detail(promo: Any) -> str:
-    if isinstance(promo, Discount):
-        return f"折扣{fmt(promo.rate * 10).rstrip('0').rstrip('.')}折"
-    if isinstance(promo, NthDiscount):
-        return f"同款第{promo.n}件{fmt(promo.rate * 10).rstrip('0').rstrip('.')}折"
-    if isinstance(promo, FullReduction):
-        return "，".join(f"满{fmt(t.threshold)}减{fmt(t.amount)}" for t in sorted(promo.tiers, key=lambda t: t.threshold))
-    if isinstance(promo, Coupon):
-        return f"满{fmt(promo.threshold)}减{fmt(promo.amount)}"
-    if isinstance(promo, Gift):
-        return f"满{fmt(promo.threshold)}送{promo.gift}"
-    return promo.title
+def facts_str(value: Any) -> str | None:
+    return None if value is None else plain(value)
 
 
 class FactsBuilder:
-    """Builds :class:`Facts` for one draft request from the shop, a retriever and a linker."""
+    """Builds :class:`Facts` for one draft request from the shop, a retriever and a linker.
+    Everything read from the shop alone (word rarity, option forms, rule sentences) is worked
+    out here, once."""
 
     def __init__(
         self,
@@ -316,16 +157,27 @@ class FactsBuilder:
         if not isinstance(tok, ShopTokenizer):
             tok = ShopTokenizer(_shop_words(shop))
         self.relevance = Relevance(_shop_texts(shop), tok)
-        self._promo_texts = {p.id: _promo_text(p) for p in shop.promotions}
-        self._history_focus: dict[str, str | None] = {}
-        self._reco_prices: dict[tuple[str, str, tuple[str, ...]], str] = {}
-
+        self.finder = ProductFinder(shop, linker)
+        shop_passages = build_passages(shop)
+        self.answers = AnswerFinder(self.relevance, shop_passages)
+        self.offers = Offers(shop, self.relevance)
+        self.baskets = Baskets(shop, self.finder)
+        self.recommender = Recommender(shop, self.relevance)
+        self.policy_answers = PolicyAnswers(shop, self.relevance, self.finder, shop_passages)
+        self._policy = policy_fact(shop)
+        self._product_facts: dict[str, ProductFact] = {}
+        self._summary = summary_text(self._policy)
+        self.parts = PartBuilder(
+            shop, self.relevance, self.finder, self.answers, self.offers, self.recommender, self.policy_answers,
+            self._summary, shop_passages,
+        )
     # The request type lives in pipeline.py; only its fields are used here.
     def build(self, req: Any) -> Facts:
         shop = self.shop
         question = mask_pii(req.question)
         entities: dict[str, Any] = dict(req.entities or {})
         buyer: Buyer = req.buyer
+        now: datetime = req.now
         facts = Facts(
             shop_name=shop.info.name,
             persona_name=shop.info.persona.name,
@@ -334,142 +186,215 @@ class FactsBuilder:
             question=question,
             buyer_tier=buyer.vip_level,
             declined=bool(req.declined),
-            now=req.now.isoformat(),
-            policy=self._policy(),
+            now=now.isoformat(),
+            policy=self._policy,
         )
         facts.off_platform = bool(matcher("off_platform").find(normalize(question).replace(" ", ""), skip_negated=True))
-        products, mention = self._products(question, entities, req.history)
-        facts.products = [_product_fact(p) for p in products]
-        focus = products[0] if products else None
-        self._skus(facts, focus, entities, mention, question)
+        whole = self.relevance.question(question)
+        named_promos = self.offers.named(whole, question, now, [])
+        skip = [p.title for p in named_promos]
+
+        questions = split(question, req.intent)
+        namings = [self.finder.named(q.text, skip=skip) for q in questions]
+        questions = fold(questions, [bool(n.best and n.best.score >= SUBJECT_SCORE or n.tied) for n in namings])
+        if len(namings) != len(questions):
+            namings = [self.finder.named(q.text, skip=skip) for q in questions]
+
+        questions = self._follow_ups(questions, namings)
+        focus_id, tied = self._focus(namings, entities, req.history, questions)
+        if focus_id is None and not tied and questions and questions[0].kind == "size":
+            sized = self.finder.by_sizes(question)
+            if len(sized) == 1:
+                focus_id = sized[0]
+        hits = self._search(question, now)
+        facts.passages = hits[: self.k]
+        measures = self._measures(entities, question)
+        if measures.height_cm is not None or measures.weight_kg is not None:
+            facts.measures = {"height_cm": facts_str(measures.height_cm), "weight_kg": facts_str(measures.weight_kg)}
+
+        previous: Any = None
+        for q, naming in zip(questions, namings):
+            part = self.parts.build(
+                q, naming, focus_id, tied, entities, measures, hits, named_promos, now, buyer, question, previous, req.history
+            )
+            facts.parts.append(part)
+            previous = part
+        product_ids: list[str] = [focus_id] if focus_id else []
+        for part in facts.parts:
+            for pid in [*part.product_ids, *part.tied]:
+                if pid not in product_ids:
+                    product_ids.append(pid)
+        for pid in entities.get("product_ids") or []:
+            if pid in shop.products and pid not in product_ids and not any(n.mentions for n in namings):
+                product_ids.append(pid)
+        products = [shop.products[i] for i in product_ids[:MAX_PRODUCTS]]
+        facts.products = [self._product_fact(p) for p in products]
+        facts.promotions = self.offers.current(now, products)
+        self._message_level(facts, question, entities, now, buyer, req, named_promos, whole, products)
+        return facts
+
+    @staticmethod
+    def _follow_ups(questions: list[Question], namings: list[Naming]) -> list[Question]:
+        """A later question that names no product and no kind of its own (「要补钱不」 after
+        「能发顺丰吗」, 「没有的话黑色有吗」 after a stock question) goes on with the one before."""
+        out: list[Question] = []
+        for q, naming in zip(questions, namings):
+            if out and not q.kinds and q.kind == "info" and out[-1].kind != "info" and not (
+                naming.best is not None and naming.best.score >= SUBJECT_SCORE + 0.1
+            ):
+                q = Question(text=q.text, kind=out[-1].kind, kinds=q.kinds, modes=q.modes, core=q.core)
+            out.append(q)
+        return out
+
+    # --- the product asked about -----------------------------------------------------------
+
+    def _focus(
+        self, namings: list[Naming], entities: dict[str, Any], history: Sequence[tuple[str, str]], questions: list[Question]
+    ) -> tuple[str | None, list[str]]:
+        """The product the message is about, or the products one word names equally."""
+        shop = self.shop
+        routed = [p for p in entities.get("product_ids") or [] if p in shop.products]
+        for sku_id in entities.get("sku_ids") or []:
+            found = shop.sku(sku_id)
+            if found and found[0].id not in routed:
+                routed.append(found[0].id)
+        for n in namings:
+            if n.best is not None:
+                return n.best.product_id, []
+            if n.tied:
+                # The router, the conversation or a quoted price may settle it.
+                context = self.finder.history_focus(history)
+                for pid in [*routed, context]:
+                    if pid in n.tied and len(routed) <= 1:
+                        return pid, []
+                return None, n.tied
+        if routed:
+            return routed[0], []
+        return self.finder.history_focus(history), []
+
+    # --- the message as a whole ----------------------------------------------------------------
+
+    def _message_level(
+        self, facts: Facts, question: str, entities: dict[str, Any], now: datetime, buyer: Buyer, req: Any,
+        named_promos: list[PromoFact], whole: Terms, products: list[Product],
+    ) -> None:
+        shop = self.shop
+        first = facts.parts[0] if facts.parts else None
         specs = [v for p in products for sku in p.skus for v in sku.props.values()]
         asked_qty = entities.get("qty")
         if asked_qty is not None and asked_qty in spec_quantities(question, specs):
             asked_qty = None  # "30包的" names the 30-pack, not thirty pieces
         facts.qty = asked_qty or parse_qty(question, specs)
-        measures = self._measures(entities, question)
-        if measures.height_cm is not None or measures.weight_kg is not None:
-            facts.measures = {
-                "height_cm": facts_str(measures.height_cm),
-                "weight_kg": facts_str(measures.weight_kg),
-            }
-        if focus is not None and focus.size_chart is not None:
-            facts.size_advice = advise(focus.id, focus.size_chart, measures)
-        facts.promotions = self._promotions(req.now, products)
-        # The question without the words that only name the product asked about.
-        drop = _naming_words(focus, mention)
-        q = self.relevance.question(question, drop=drop)
-        if focus is not None:
-            self._quote(facts, focus, req.now, buyer)
-        facts.recommendations, facts.recommend_basis = self._recommend(focus, mention, question, q, req.now, buyer, req.intent)
-        hits = self._search(question, focus, req.now)
-        facts.passages = hits
-        facts.answers = self._answers(question, q, focus, hits)
-        facts.named_promotion = self._named_promotion(q, req.now)
+        for part in facts.parts:
+            if part.asked_skus and not facts.asked_skus:
+                facts.asked_skus, facts.alternatives = part.asked_skus, part.alternatives
+                focus = shop.products.get(part.product_ids[0]) if part.product_ids else None
+                if focus is not None:
+                    named = self.finder.options[focus.id].props(part.text)
+                    facts.asked_props = {k: vs[0] for k, vs in named.items()}
+            if part.size_advice is not None and facts.size_advice is None:
+                facts.size_advice = part.size_advice
+            if part.recommendations and not facts.recommendations:
+                facts.recommendations, facts.recommend_basis = part.recommendations, part.recommend_basis
+        if not facts.recommendations and facts.products:
+            # Products to pair with (凑单) and to name in a reply about the focus product.
+            focus = shop.products[facts.products[0].id]
+            facts.recommendations = self.recommender.related(focus, question, now, buyer)
+            facts.recommend_basis = "related" if facts.recommendations else None
+        answers: list[AnswerFact] = []
+        for part in facts.parts:
+            answers.extend(part.answers)
+        facts.answers = rank(answers)
+        # A product whose data answers a question is named in the reply: it is a fact too.
+        known = {p.id for p in facts.products}
+        for part in facts.parts:
+            for a in part.answers[:1]:
+                if a.product_id and a.product_id not in known and a.product_id in shop.products:
+                    facts.products.append(self._product_fact(shop.products[a.product_id]))
+                    known.add(a.product_id)
+        self._quote(facts, question, entities, now, buyer, req)
+        not_now = [p for p in named_promos if p.status != "active"]
+        if not_now and not any(p.status == "active" for p in named_promos[:1]):
+            facts.named_promotion = not_now[0]
         if facts.named_promotion is None:
-            facts.unknown_offer = unknown_offer(question, self.shop)
-        facts.policy_cover = round(self.relevance.score(q, _policy_text(facts.policy)), 4)
+            facts.unknown_offer = unknown_offer(question, shop)
+        drop = naming_words(shop.products[facts.products[0].id], None) if facts.products else []
+        q = self.relevance.question(question, drop=drop)
+        facts.policy_cover = round(self.relevance.score(q, self._summary), 4)
         if facts.promotions:
             facts.promotions_cover = round(
-                self.relevance.score(q, " ".join(self._promo_texts[p.id] for p in facts.promotions) + _OFFER_WORDS), 4
+                self.relevance.score(q, " ".join(self.offers.text_of(p.id) for p in facts.promotions) + OFFER_WORDS), 4
             )
-        return facts
+
+    def _quote(self, facts: Facts, question: str, entities: dict[str, Any], now: datetime, buyer: Buyer, req: Any) -> None:
+        """Price the basket asked about: of the price questions, or of the focus product."""
+        shop = self.shop
+        priced = [p for p in facts.parts if p.kind in ("price", "promotion", "cheaper", "shipping")]
+        text = " ".join(p.text for p in priced) or question
+        ids: list[str] = []
+        for p in priced or facts.parts:
+            for pid in p.product_ids:
+                if pid not in ids:
+                    ids.append(pid)
+        if not ids and any(p.tied for p in priced):
+            return  # one word named several products: the reply asks which before pricing
+        if not ids and facts.products:
+            ids = [facts.products[0].id]
+        named_here = any(p.named_by_buyer for p in priced)
+        if not named_here and priced:
+            earlier = self._basket_from_history(req.history)
+            if earlier is not None:
+                text, ids = earlier
+        if not ids:
+            return
+        products = [shop.products[i] for i in ids if i in shop.products]
+        specs = [v for p in products for sku in p.skus for v in sku.props.values()]
+        qty = entities.get("qty")
+        if qty is not None and qty in spec_quantities(question, specs):
+            qty = None
+        each = any("each" in p.modes for p in priced)
+        items = self.baskets.read(text, products, each=each, sku_ids=entities.get("sku_ids") or [], qty=qty)
+        if not items:
+            return
+        quote = self.baskets.price(items, now, buyer)
+        if quote is None:
+            return
+        facts.quote, facts.basket, facts.quote_basis = quote, items, items[0].basis
+        threshold = shop.info.policy.free_shipping_threshold
+        if threshold is not None and 0 < quote.total < threshold:
+            facts.free_shipping_missing = fmt(threshold - quote.total)
+
+    def _basket_from_history(self, history: Sequence[tuple[str, str]]) -> tuple[str, list[str]] | None:
+        """The newest earlier buyer message that names products, and those products."""
+        seen = 0
+        for role, text in reversed(list(history or [])):
+            if role != "buyer":
+                continue
+            seen += 1
+            if seen > MAX_HISTORY:
+                break
+            ids: list[str] = []
+            for q in split(text, "price_promotion"):
+                naming = self.finder.named(q.text)
+                if naming.best is not None:
+                    ids.extend(m.product_id for m in naming.mentions if m.score >= SUBJECT_SCORE or m is naming.best)
+            ids = list(dict.fromkeys(ids))
+            if ids:
+                return text, ids
+        return None
 
     # --- pieces --------------------------------------------------------------------------
 
-    def _policy(self) -> dict[str, Any]:
-        p = self.shop.info.policy
-        return {
-            "ship_within_hours": p.ship_within_hours,
-            "return_window_days": p.return_window_days,
-            "quality_window_days": p.quality_window_days,
-            "carriers": list(p.carriers),
-            "free_shipping_threshold": fmt(p.free_shipping_threshold) if p.free_shipping_threshold is not None else None,
-            "no_free_shipping_regions": list(p.no_free_shipping_regions),
-            "service_hours": self.shop.info.service_hours,
-            "citation": POLICY_CITATION,
-        }
-
-    def _products(self, question: str, entities: dict[str, Any], history: Sequence[tuple[str, str]]) -> tuple[list[Product], Any]:
-        shop = self.shop
-        ids: list[str] = [p for p in entities.get("product_ids") or [] if p in shop.products]
-        for sku_id in entities.get("sku_ids") or []:
-            found = shop.sku(sku_id)
-            if found and found[0].id not in ids:
-                ids.append(found[0].id)
-        focus = ids[0] if ids else self._focus_from_history(history)
-        mentions = without_ambiguous(list(self.linker.link(question, focus_product=focus)), focus)
-        mention = None
-        if mentions:
-            mention = next((m for m in mentions if not ids or m.product_id == ids[0]), None)
-            for m in mentions:
-                if m.product_id not in ids and (not ids or m.score >= 0.9):
-                    ids.append(m.product_id)
-        elif focus and focus not in ids:
-            ids.append(focus)
-        return [shop.products[i] for i in ids[:MAX_PRODUCTS]], mention
-
-    def _focus_from_history(self, history: Sequence[tuple[str, str]]) -> str | None:
-        for _role, text in reversed(list(history or [])):
-            found = self._history_focus.get(text, False)
-            if found is False:
-                # Earlier messages come back every turn: link each text once.
-                mentions = self.linker.link(text)
-                found = str(mentions[0].product_id) if mentions else None
-                if len(self._history_focus) >= _CACHE_SIZE:
-                    self._history_focus.clear()
-                self._history_focus[text] = found
-            if found:
-                return found
-        return None
-
-    def _skus(self, facts: Facts, focus: Product | None, entities: dict[str, Any], mention: Any, question: str) -> None:
-        if focus is None:
-            return
-        props: dict[str, str] = dict(entities.get("props") or {})
-        sku_ids = [s for s in entities.get("sku_ids") or [] if focus.sku(s) is not None]
-        if mention is not None and mention.product_id == focus.id:
-            props = {**dict(mention.props), **props}
-            if not sku_ids and mention.props:
-                sku_ids = list(mention.sku_ids)
-        if props and not sku_ids:
-            sku_ids = [s.sku_id for s in focus.skus if all(s.props.get(k) == v for k, v in props.items())]
-        if not sku_ids and len(focus.skus) == 1:
-            sku_ids = [focus.skus[0].sku_id]  # one SKU: asking about the product asks about it
-        facts.asked_props = props
-        asked = [focus.sku(s) for s in sku_ids]
-        facts.asked_skus = [_sku_fact(focus, s) for s in asked if s is not None]
-        if facts.asked_skus and not any(s.stock > 0 for s in facts.asked_skus):
-            facts.alternatives = self._alternatives(focus, props)
-
-    @staticmethod
-    def _alternatives(product: Product, props: dict[str, str]) -> list[SkuFact]:
-        """In-stock SKUs of the same product a shop assistant would offer instead: the same
-        first-named property (colour) in the nearest other values (sizes), then the other
-        properties kept (same size, another colour)."""
-        keys = list(props)
-        index = {s.sku_id: i for i, s in enumerate(product.skus)}
-        asked = next((s for s in product.skus if all(s.props.get(k) == v for k, v in props.items())), None)
-        anchor = index[asked.sku_id] if asked else 0
-        in_stock = [s for s in product.skus if s.stock > 0]
-
-        def keeps(s: Sku, names: list[str]) -> bool:
-            return all(s.props.get(k) == props[k] for k in names)
-
-        if not keys:
-            return [_sku_fact(product, s) for s in in_stock[:4]]
-        first = sorted((s for s in in_stock if keeps(s, keys[:1])), key=lambda s: abs(index[s.sku_id] - anchor))
-        rest_keys = keys[1:]
-        second = sorted((s for s in in_stock if rest_keys and keeps(s, rest_keys) and s not in first), key=lambda s: -s.stock)
-        picked = first[:2] + second[:1]
-        others = [s for s in in_stock if s not in picked]
-        return [_sku_fact(product, s) for s in (picked + others)[:4]]
+    def _product_fact(self, product: Product) -> ProductFact:
+        """A product's facts, made once per shop (they are never changed once made)."""
+        found = self._product_facts.get(product.id)
+        if found is None:
+            found = self._product_facts[product.id] = product_fact(product)
+        return found
 
     @staticmethod
     def _measures(entities: dict[str, Any], question: str) -> Measures:
         parsed = parse_measures(question)
-        from decimal import Decimal
-
         h = entities.get("height_cm")
         w = entities.get("weight_kg")
         return Measures(
@@ -477,265 +402,17 @@ class FactsBuilder:
             Decimal(str(w)) if w is not None else parsed.weight_kg,
         )
 
-    def _promotions(self, now: datetime, products: list[Product]) -> list[PromoFact]:
-        out = []
-        for promo in self.shop.promotions_at(now):
-            out.append(
-                PromoFact(
-                    id=promo.id,
-                    type=promo.type,
-                    title=promo.title,
-                    detail=_promo_detail(promo),
-                    ends=promo.end.astimezone(self.shop.tz).strftime("%m月%d日").lstrip("0"),
-                    how_to_get=promo.how_to_get if isinstance(promo, Coupon) else None,
-                    applies_to=[p.id for p in products if promo.scope.covers(p)],
-                    citation=promotion_citation(promo.id),
-                )
-            )
-        return out
-
-    def _quote(self, facts: Facts, focus: Product, now: datetime, buyer: Buyer) -> None:
-        qty = facts.qty or 1
-        asked_in_stock = [s for s in facts.asked_skus if s.stock > 0]
-        if asked_in_stock or facts.asked_skus:
-            sku_id, basis = (asked_in_stock or facts.asked_skus)[0].sku_id, "asked"
-        else:
-            in_stock = [s for s in focus.skus if s.stock > 0] or focus.skus
-            sku_id, basis = min(in_stock, key=lambda s: s.price).sku_id, "cheapest"
-        try:
-            quote = price_basket(self.shop, [BasketLine(sku_id, qty)], now, buyer=buyer)
-        except TellCustomer:
-            return
-        facts.quote = quote.to_dict()
-        facts.quote_basis = basis
-
-    def _recommend(
-        self, focus: Product | None, mention: Any, question: str, q: Question, now: datetime, buyer: Buyer, intent: str
-    ) -> tuple[list[RecoFact], str | None]:
-        """Products to suggest: the kind the buyer names ranked by how well their attributes
-        and selling points match the wishes in the question (透气, 保暖); else the focus
-        product's related products."""
-        shop = self.shop
-        wanted = core(question)
-        named = {p.category for p in shop.products.values() if p.category and normalize(p.category) in wanted}
-        # "推荐件绿茶" links to a 绿茶 product by its category word alone: that is the kind
-        # asked for, not a product to pair with.
-        by_kind = mention is not None and normalize(getattr(mention, "span", "")).replace(" ", "") in {normalize(c) for c in named}
-        asks_kind = bool(named) and (focus is None or focus.category not in named or (by_kind and intent == "recommendation"))
-        if by_kind and asks_kind:
-            focus = None
-        if focus is not None and not asks_kind:
-            related = self._related(focus, question, now, buyer)
-            return related, "related" if related else None
-        if not asks_kind and intent != "recommendation":
-            return [], None
-        pool = [p for p in shop.products.values() if (not named or p.category in named) and p.id != (focus.id if focus else None)]
-        wishes = Question(tuple(t for t in q.terms if t.word not in {normalize(c) for c in named}))
-        scored = []
-        for p in pool:
-            text = _product_text(p)
-            score = self.relevance.score(wishes, text) if wishes.terms else 0.0
-            scored.append((score, p))
-        if not named and not any(sc > 0 for sc, _ in scored):
-            return [], None  # nothing in the shop matches what was asked for
-        if not named:
-            scored = [sp for sp in scored if sp[0] > 0]
-        scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
-        return [self._reco(p, now, buyer, wishes) for _, p in scored[:MAX_RECOMMEND]], "asked"
-
-    def _related(self, focus: Product, question: str, now: datetime, buyer: Buyer) -> list[RecoFact]:
-        shop = self.shop
-        wanted = core(question)
-        related = [shop.products[r] for r in focus.related if r in shop.products and r != focus.id]
-
-        def kind_match(p: Product) -> int:
-            return sum(1 for ch in set(p.category) if ch in wanted)
-
-        # Products of the kind the buyer names ("裤子" → 牛仔裤) first; among related ones if
-        # any match, else across the shop.
-        matching = [p for p in related if kind_match(p)]
-        if not matching and any(kind_match(p) for p in shop.products.values() if p.id != focus.id):
-            matching = sorted(
-                (p for p in shop.products.values() if p.id != focus.id and kind_match(p)),
-                key=lambda p: (-kind_match(p), p.id),
-            )
-        pool = matching or related
-        pool = [p for p in pool if p.in_stock] + [p for p in pool if not p.in_stock]
-        return [self._reco(p, now, buyer, None) for p in pool[:MAX_RECOMMEND]]
-
-    def _reco_price(self, p: Product, now: datetime, buyer: Buyer) -> str:
-        """One piece of the cheapest in-stock SKU, item discounts applied (pricing engine).
-        Cached per product, buyer and set of valid promotions: the price changes only then."""
-        valid = tuple(sorted(promo.id for promo in self.shop.promotions_at(now)))
-        key = (p.id, buyer.id, valid)
-        cached = self._reco_prices.get(key)
-        if cached is not None:
-            return cached
-        price = fmt(p.price)
-        in_stock = [s for s in p.skus if s.stock > 0]
-        if in_stock:
-            cheapest = min(in_stock, key=lambda s: s.price)
-            try:
-                quote = price_basket(self.shop, [BasketLine(cheapest.sku_id, 1)], now, buyer=buyer)
-                price = str(quote.to_dict()["subtotal"])
-            except TellCustomer:
-                pass
-        if len(self._reco_prices) >= _CACHE_SIZE:
-            self._reco_prices.clear()
-        self._reco_prices[key] = price
-        return price
-
-    def _reco(self, p: Product, now: datetime, buyer: Buyer, wishes: Question | None) -> RecoFact:
-        price = self._reco_price(p, now, buyer)
-        why = None
-        if wishes is not None and wishes.terms:
-            lines = [*p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items())]
-            best = max(lines, key=lambda line: self.relevance.score(wishes, line), default=None)
-            if best is not None and self.relevance.score(wishes, best) > 0:
-                why = best
-        return RecoFact(
-            product_id=p.id, title=p.title, category=p.category, price=price, in_stock=p.in_stock,
-            citation=product_citation(p), why=why,
-        )
-
-    def _named_promotion(self, q: Question, now: datetime) -> PromoFact | None:
-        """The promotion the buyer names, when it is not valid at ``now``."""
-        if not q.terms or all(promo.valid_at(now) for promo in self.shop.promotions):
-            return None
-        best, best_score = None, 0.0
-        for promo in self.shop.promotions:
-            score = self.relevance.score(q, promo.title)
-            if score > best_score:
-                best, best_score = promo, score
-        if best is None or best.valid_at(now) or best_score < MIN_SCORE:
-            return None
-        if len(self.relevance.matched(q, best.title)) < 2:
-            return None  # one shared word (折) does not name a promotion
-        tz = self.shop.tz
-        return PromoFact(
-            id=best.id, type=best.type, title=best.title, detail=_promo_detail(best),
-            starts=_day(best.start.astimezone(tz)), ends=_day(best.end.astimezone(tz)),
-            status="ended" if best.end.timestamp() < now.timestamp() else "upcoming",
-            citation=promotion_citation(best.id),
-        )
-
-    def _search(self, question: str, focus: Product | None, now: datetime) -> list[dict[str, Any]]:
-        # Ask for more than needed: other products' passages are dropped below. No second
-        # search restricted to the focus product: its own fields are scored one by one.
+    def _search(self, question: str, now: datetime) -> list[PassageFact]:
         hits = list(self.retriever.search(question, k=self.k * 3, now=now))
-        out: list[dict[str, Any]] = []
+        out: list[PassageFact] = []
         seen: set[str] = set()
         for hit in hits:
             p = hit.passage
             if p.id in seen:
                 continue
-            # Another product's passage never answers a question about the focus product.
-            if focus is not None and p.product_id and p.product_id != focus.id:
-                continue
             seen.add(p.id)
-            out.append(
-                {"id": p.id, "type": p.type, "title": p.title, "citation": p.citation, "text": p.text,
-                 "product_id": p.product_id, "score": round(float(hit.score), 4)}
-            )
-        return out[: self.k]
-
-    def _answers(self, question: str, q: Question, focus: Product | None, passages: list[dict[str, Any]]) -> list[AnswerFact]:
-        """Shop data that answers the question, best first: the focus product's FAQ,
-        attributes and texts, then retrieved rules, FAQ and product passages. Each is scored
-        by :class:`Relevance`; only those covering at least half the question are kept."""
-        rel = self.relevance
-        # (answer, how well its own heading — FAQ question, attribute name, rule title —
-        # matches): among equally covering answers, the one whose heading asks the same wins.
-        found: list[tuple[AnswerFact, float]] = []
-        if focus is not None:
-            src = Source(id=f"product:{focus.id}", citation=product_citation(focus), title=focus.title)
-            for qa in focus.faq:
-                head = rel.score(q, qa.q)
-                c = max(head, rel.score(q, f"{qa.q} {qa.a}"))
-                if c >= MIN_SCORE:
-                    found.append((AnswerFact(kind="faq", question=qa.q, answer=qa.a, source=src, cover=round(c, 4)), head))
-            asked = attributes_asked(question, focus.attributes)
-            for attr, value in focus.attributes.items():
-                head = 1.0 if attr in asked else rel.score(q, attr)
-                c = max(head, rel.score(q, f"{attr} {value}"))
-                if c >= MIN_SCORE:
-                    found.append((AnswerFact(kind="attribute", question=attr, answer=f"{attr}：{value}", source=src, cover=round(c, 4)), head))
-            field = topic_of(question)
-            texts = {
-                "care": ("保养方法", focus.care),
-                "usage": ("使用建议", focus.usage),
-                "selling_points": ("特点", "；".join(focus.selling_points) if focus.selling_points else None),
-            }
-            for kind, (label, text) in texts.items():
-                if not text:
-                    continue
-                c = 1.0 if field == kind else rel.score(q, text)
-                if c >= MIN_SCORE:
-                    found.append((AnswerFact(kind=kind, question=label, answer=text, source=src, cover=round(c, 4)), 1.0 if field == kind else 0.0))
-        for p in passages:
-            if focus is not None and p["product_id"] == focus.id and p["type"] != "product_faq":
-                continue  # the product's own fields are scored above, one by one
-            if focus is None and p["product_id"]:
-                continue  # a product the buyer did not name does not answer their question
-            c = rel.score(q, f"{p['title']} {p['text']}")
-            if c < MIN_SCORE:
-                continue
-            answer = self._relevant_sentences(q, _answer_part(p["title"], p["text"]))
-            if any(_same(answer, a.answer) for a, _ in found):
-                continue
-            found.append(
-                (AnswerFact(kind="passage", question=p["title"], answer=answer,
-                            source=Source(id=p["id"], citation=p["citation"], title=p["title"], score=p["score"]),
-                            cover=round(c, 4)), rel.score(q, p["title"]))
-            )
-        # Stable sort: among equals, the product's own data first, then retrieval order.
-        found.sort(key=lambda ah: (-ah[0].cover, -ah[1]))
-        for a, head in found:
-            a.head = round(head, 4)
-        return [a for a, _ in found]
-
-    def _relevant_sentences(self, q: Question, text: str) -> str:
-        """The sentences of a long passage that speak to the question (all when none does)."""
-        sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
-        if len(sentences) <= 2:
-            return text
-        keep = [x for x in sentences if self.relevance.matched(q, x)]
-        return "".join(keep) if keep else text
-
-
-_OFFER_WORDS = " 优惠 活动 折扣 打折 促销 券"
-
-
-def _policy_text(policy: dict[str, Any]) -> str:
-    """The shipping policy in the words the template reply uses."""
-    regions = "、".join(policy.get("no_free_shipping_regions") or [])
-    return (
-        f"满{policy.get('free_shipping_threshold') or ''}元包邮 {regions}除外 运费 "
-        f"下单付款后{policy.get('ship_within_hours')}小时内发货 发货时间 快递 {'、'.join(policy.get('carriers') or [])}"
-    )
-
-
-def _day(when: datetime) -> str:
-    return f"{when.month}月{when.day}日"
-
-
-def _promo_text(promo: Any) -> str:
-    return f"{promo.title} {_promo_detail(promo)} {getattr(promo, 'how_to_get', '') or ''} {getattr(promo, 'description', '') or ''}"
-
-
-def _product_text(p: Product) -> str:
-    return " ".join([p.title, p.category, *p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items()), p.usage or ""])
-
-
-def _naming_words(focus: Product | None, mention: Any) -> list[str]:
-    """Phrases that only name the product asked about: the linked span, its title and category."""
-    if focus is None:
-        return []
-    words = [focus.title, *focus.title.split(), focus.category]
-    span = getattr(mention, "span", None)
-    if span and getattr(mention, "product_id", None) == focus.id:
-        words.append(span)
-    return words
+            out.append(PassageFact.of(p, hit.score))
+        return out
 
 
 def _shop_words(shop: Shop) -> list[str]:
@@ -747,6 +424,8 @@ def _shop_words(shop: Shop) -> list[str]:
 
 def _shop_texts(shop: Shop) -> list[str]:
     """Every text a reply can be drafted from, one document each (for word rarity)."""
+    from bot.drafting.offers import promo_text
+
     texts: list[str] = []
     for entry in shop.faq:
         texts.append(f"{entry.q} {entry.a}")
@@ -759,35 +438,7 @@ def _shop_texts(shop: Shop) -> list[str]:
         texts.extend(p.selling_points)
         texts.extend(t for t in (p.usage, p.care) if t)
         texts.extend(f"{qa.q} {qa.a}" for qa in p.faq)
+        texts.append(" ".join(v for s in p.skus for v in s.props.values()))
     for promo in shop.promotions:
-        texts.append(_promo_text(promo))
+        texts.append(promo_text(promo))
     return texts or [shop.info.name]
-
-
-def _answer_part(title: str, text: str) -> str:
-    """A passage's text without the question it answers (``问：… 答：…``) or a leading line
-    that repeats its title."""
-    if "答：" in text:
-        return text.split("答：", 1)[1].strip()
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    if len(lines) > 1:
-        head = flat(lines[0])
-        if head and (head in flat(title) or lines[0].endswith(("吗", "？", "?", "呢"))):
-            lines = lines[1:]
-    return "".join(lines)
-
-
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])")
-
-
-def _same(a: str, b: str) -> bool:
-    fa, fb = flat(a), flat(b)
-    return bool(fa) and bool(fb) and (fa in fb or fb in fa)
-
-
-def facts_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    from bot.drafting.sizing import plain
-
-    return plain(value)

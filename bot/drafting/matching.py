@@ -70,7 +70,7 @@ def bigrams(text: str) -> set[str]:
 def flat(text: str) -> str:
     """Cheap matching form of shop text (already simplified Chinese): lower-case, letters,
     digits and CJK only. Shop data is not run through the full ``normalize`` per query."""
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    return "".join(filter(str.isalnum, text.lower()))
 
 
 def cover(question_core: str, candidate: str) -> float:

@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bot.drafting.matching import DATA, flat, stopwords
 from bot.text.normalize import normalize
@@ -27,6 +27,7 @@ from bot.text.tokenize import ShopTokenizer
 MIN_SCORE = 0.4  # a candidate answers when it covers this share of the question's weight
 UNKNOWN_SHARE = 0.5  # weight of a word the shop never uses, relative to the known ones
 MAX_GAP = 2  # characters allowed between the characters of a word in a fuzzy match
+_CACHE_SIZE = 4096
 _CJK_OR_WORD = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 
@@ -47,11 +48,11 @@ class Question:
 
     terms: tuple[Term, ...]
 
-    @property
+    @cached_property
     def known(self) -> tuple[Term, ...]:
         return tuple(t for t in self.terms if t.known)
 
-    @property
+    @cached_property
     def total(self) -> float:
         return sum(t.weight for t in self.terms)
 
@@ -107,6 +108,7 @@ class Relevance:
         self._df: dict[str, int] = {}
         self._stop = frozenset(stopwords())
         self._stop_phrases = tuple(w for w in stopwords() if len(w) >= 2)
+        self._questions: dict[tuple[str, frozenset[str]], Question] = {}
 
     # --- weights -------------------------------------------------------------------------
 
@@ -131,7 +133,17 @@ class Relevance:
 
     def question(self, text: str, *, drop: Iterable[str] = ()) -> Question:
         """Content words of ``text`` without stop words and without the ``drop`` phrases
-        (the words naming the product asked about)."""
+        (the words naming the product asked about). A question is read once per wording."""
+        key = (text, frozenset(drop))
+        found = self._questions.get(key)
+        if found is None:
+            found = self._question(text, key[1])
+            if len(self._questions) >= _CACHE_SIZE:
+                self._questions.clear()
+            self._questions[key] = found
+        return found
+
+    def _question(self, text: str, drop: Iterable[str]) -> Question:
         norm = normalize(text)
         drops = sorted({normalize(d).replace(" ", "") for d in drop if d and len(d.strip()) >= 2}, key=len, reverse=True)
         for phrase in drops:

@@ -16,11 +16,12 @@ from bot.shop.models import SizeChart
 
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-~～至到]\s*(\d+(?:\.\d+)?)\s*$")
 _SINGLE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
-_HEIGHT_UNIT = re.compile(r"(\d{3}(?:\.\d)?)\s*(?:cm|厘米|公分)")
-_HEIGHT_WORD = re.compile(r"身高\s*(\d{3}(?:\.\d)?)(?!\d)")
+_HEIGHT_UNIT = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(?:cm|厘米|公分)")
+_HEIGHT_WORD = re.compile(r"身高\s*(\d{2,3}(?:\.\d)?)(?![\d.])")
+_HEIGHT_RANGE = (Decimal(40), Decimal(220))  # a baby's 52cm to a tall adult
 _HEIGHT_METRE = re.compile(r"(?<!\d)1\s*米\s*(\d{1,2})(?!\d)")
-_WEIGHT_UNIT = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(kg|公斤|千克|斤)")
-_WEIGHT_WORD = re.compile(r"体重\s*(\d{2,3}(?:\.\d)?)(?![\d.]|\s*斤)")
+_WEIGHT_UNIT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(kg|公斤|千克|斤)")
+_WEIGHT_WORD = re.compile(r"体重\s*(\d{1,3}(?:\.\d)?)(?![\d.]|\s*斤)")
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,10 @@ class Measures:
 
 
 def parse_measures(text: str) -> Measures:
-    """Height and weight as a buyer writes them: 175cm, 身高175, 1米75, 70kg, 140斤."""
+    """Height and weight as a buyer writes them: 175cm, 身高175, 身高70 (a baby), 1米75, 70kg, 140斤."""
     height = weight = None
     text = text.lower()
-    if m := _HEIGHT_UNIT.search(text) or _HEIGHT_WORD.search(text):
+    if (m := _HEIGHT_UNIT.search(text) or _HEIGHT_WORD.search(text)) and _HEIGHT_RANGE[0] <= Decimal(m.group(1)) <= _HEIGHT_RANGE[1]:
         height = Decimal(m.group(1))
     elif m := _HEIGHT_METRE.search(text):
         tail = m.group(1)

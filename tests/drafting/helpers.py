@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.drafting.pipeline import DraftingPipeline, DraftRequest, build_pipeline
 from bot.retrieval.linker import EntityLinker
+from bot.shop.loader import load_shop
 from bot.shop.models import Shop
 from tests.fakes.retriever import FakeRetriever
 
@@ -30,3 +32,11 @@ def request(shop: Shop, question: str, intent: str, product_id: str | None = Non
         declined=kw.pop("declined", False),
         now=kw.pop("now", NOW),
     )
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def fixture_shop(name: str) -> Shop:
+    """One of the shops of other trades in ``tests/fixtures`` (digital_shop, beauty_shop …)."""
+    return load_shop(FIXTURES / name)

@@ -49,14 +49,15 @@ def product_with(shop: Shop, word: str) -> str:
 @pytest.mark.parametrize(("question", "intent", "needle", "source"), [
     ("买衣服可以开票吗", "invoice", "电子", "发票"),
     ("拍下以后多长时间内要付款", "payment", "24", "付款"),
-    ("满减和店铺券能同时用吗", "price_promotion", "同时使用", "优惠"),
+    ("满减和店铺券能同时用吗", "price_promotion", ("同时使用", "一起用"), "优惠"),
     ("我想指定发顺丰可以吗", "shipping_policy", "不支持指定", "快递"),
 ])
 def test_shop_questions_are_answered_from_the_matching_rule_or_faq(
-    demo: DraftingPipeline, question: str, intent: str, needle: str, source: str
+    demo: DraftingPipeline, question: str, intent: str, needle: str | tuple[str, ...], source: str
 ) -> None:
     d = ask(demo, question, intent)
-    assert needle in d.text and UNKNOWN not in d.text
+    needles = needle if isinstance(needle, tuple) else (needle,)
+    assert any(n in d.text for n in needles) and UNKNOWN not in d.text
     assert d.passed
     assert any(source in (c.title or "") or source in c.citation for c in d.citations)
 

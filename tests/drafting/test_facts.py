@@ -41,8 +41,10 @@ def test_price_of_a_pack_size_is_one_piece_of_that_sku(snack_shop: Shop) -> None
 
 def test_a_word_shared_by_several_products_picks_none_of_them(snack_shop: Shop) -> None:
     d = pipeline(snack_shop).draft(request(snack_shop, "坚果有什么活动", "price_promotion"))
-    assert d.facts["products"] == []
     assert d.facts["quote"] is None
+    tied = d.facts["parts"][0]["tied"]
+    assert len(tied) >= 2 and d.facts["parts"][0]["product_ids"] == []
+    assert "还是" in d.text  # the reply asks which one is meant
 
 
 def test_head_noun_of_a_title_names_the_product(snack_shop: Shop) -> None:
@@ -68,3 +70,19 @@ def test_an_offer_the_shop_never_had_is_named_as_such(snack_shop: Shop, demo_sho
     assert unknown_offer("第二件5折吗", demo_shop) is None  # 袜子第二件半价 is a 0.5 rate
     d = pipeline(snack_shop).draft(request(snack_shop, "双十一那个坚果全场8折现在还有吗", "price_promotion"))
     assert "没有「8折」" in d.text and d.passed
+
+
+def test_the_quote_stays_typed_and_the_facts_serialise(mini_shop: Shop) -> None:
+    from bot.pricing import Quote
+
+    pipe = pipeline(mini_shop)
+    req = request(mini_shop, "保温杯买两个一共多少钱？有什么活动", "price_promotion")
+    facts = pipe.facts.build(req)
+    assert isinstance(facts.quote, Quote)
+    dumped = facts.model_dump(mode="json")
+    assert dumped["quote"] == facts.quote.to_dict()
+    assert dumped["basket"][0]["qty"] == 2
+    assert all("text" not in part for part in dumped["parts"])  # the buyer's words are no evidence
+    import json
+
+    json.dumps(dumped, ensure_ascii=False)

@@ -45,8 +45,8 @@ def test_a_placeholder_that_is_not_declared_fails_with_its_name(tmp_path: Path, 
 def test_a_template_missing_a_variable_the_drafter_passes_fails_at_start_up(tmp_path: Path, mini_shop: Shop) -> None:
     d = _copy(tmp_path)
     text = (d / "templates.yaml").read_text(encoding="utf-8")
-    text = text.replace('stock_in: {variables: [term, item, stock], text: "{term}，{item}有货的，目前库存{stock}件，喜欢可以放心拍～"}',
-                        'stock_in: {variables: [term, item], text: "{term}，{item}有货的"}')
+    text = text.replace('stock_in: {variables: [item, stock], text: "{item}有货的，目前库存{stock}件，喜欢可以放心拍～"}',
+                        'stock_in: {variables: [item], text: "{item}有货的"}')
     (d / "templates.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="stock"):
         _build(mini_shop, d)

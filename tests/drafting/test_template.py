@@ -165,3 +165,79 @@ def test_shipping_to_an_excluded_region_says_it_is_not_free(mini_shop: Shop) -> 
     region = mini_shop.info.policy.no_free_shipping_regions[0]
     d = pipeline(mini_shop).draft(request(mini_shop, f"寄{region}包邮吗", "shipping_policy"))
     assert f"{region}不包邮" in d.text
+
+
+# --- every question answered, from the right fact ------------------------------------------
+
+BEAUTY_NOW = "2027-03-08T14:00:00+08:00"
+
+
+def _beauty():  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from tests.drafting.helpers import fixture_shop
+
+    return fixture_shop("beauty_shop"), datetime.fromisoformat(BEAUTY_NOW)
+
+
+def test_each_question_of_a_message_gets_its_own_answer() -> None:
+    shop, now = _beauty()
+    mask = next(p for p in shop.products.values() if p.category == "面膜")
+    d = pipeline(shop).draft(request(shop, "面膜可以天天敷吗？敷完要不要洗脸", "product_info", now=now))
+    assert len(d.facts["parts"]) == 2
+    for qa in mask.faq[:2]:
+        assert qa.a.split("；")[0] in d.text
+    assert d.passed
+
+
+def test_the_product_whose_data_answers_is_the_one_asked_about() -> None:
+    shop, now = _beauty()
+    d = pipeline(shop).draft(request(shop, "洗面奶能顺便卸妆吗 懒得再买卸妆油", "product_info", now=now))
+    cleanser = next(p for p in shop.products.values() if p.category == "洁面")
+    assert d.facts["parts"][0]["product_ids"][0] == cleanser.id
+    assert cleanser.faq[0].a.split("，")[0] in d.text
+
+
+def test_a_word_naming_two_products_gets_a_two_choice_question() -> None:
+    from datetime import datetime
+
+    from tests.drafting.helpers import fixture_shop
+
+    shop = fixture_shop("digital_shop")
+    d = pipeline(shop).draft(request(shop, "充电器多少钱", "price_promotion", now=datetime.fromisoformat("2026-12-12T10:00:00+08:00")))
+    chargers = [p for p in shop.products.values() if p.category == "充电器"]
+    assert all(p.title in d.text for p in chargers) and "还是" in d.text
+    assert d.facts["quote"] is None and d.passed
+
+
+def test_a_question_no_fact_answers_gets_unknown_and_a_person(mini_shop: Shop) -> None:
+    d = pipeline(mini_shop).draft(request(mini_shop, "龙井的茶多酚含量具体是多少", "product_info"))
+    assert "转人工" in d.text and "茶多酚" not in d.text
+
+
+def test_an_unknown_second_question_is_said_to_be_unknown() -> None:
+    from datetime import datetime
+
+    from tests.drafting.helpers import fixture_shop
+
+    shop = fixture_shop("digital_shop")
+    d = pipeline(shop).draft(request(shop, "65w的支持pps不 三星s24能45w超快充吗", "product_info", now=datetime.fromisoformat("2026-12-12T10:00:00+08:00")))
+    assert "人工" in d.text and "支持PPS" not in d.text.upper()
+
+
+def test_where_the_shop_says_ask_a_doctor_the_reply_says_so() -> None:
+    shop, now = _beauty()
+    d = pipeline(shop).draft(request(shop, "怀孕了能用烟酰胺精华吗", "product_info", now=now))
+    assert "医生" in d.text and d.passed
+
+
+def test_the_options_of_a_product_are_listed_with_their_stock(mini_shop: Shop) -> None:
+    cup = mini_shop.products["W202"]
+    d = pipeline(mini_shop).draft(request(mini_shop, "保温杯有几个颜色", "product_info"))
+    assert all(s.props["颜色"] in d.text for s in cup.skus)
+
+
+def test_a_named_option_sold_out_is_said_to_be_sold_out() -> None:
+    shop, now = _beauty()
+    d = pipeline(shop).draft(request(shop, "豆沙色那支口红还有货吗", "stock", now=now))
+    assert "没货" in d.text and d.facts["asked_skus"][0]["stock"] == 0

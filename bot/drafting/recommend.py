@@ -1,0 +1,221 @@
+"""Recommendations from the shop's own words: the kind the buyer names (「杯子」, 「精华」), ranked
+by how well titles, categories, selling points and attributes match what they want (办公室,
+送长辈, 敏感肌) and kept within their budget (「150以内」); the products that go with the one in
+focus; and, for 「太贵了」, only what costs less — a cheaper SKU, a cheaper product of the same
+kind, a trial size — never a dearer one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from bot.drafting.matching import core, flat
+from bot.drafting.options import label
+from bot.drafting.products import Naming, product_citation
+from bot.drafting.relevance import Question, Relevance
+from bot.errors import TellCustomer
+from bot.money import fmt
+from bot.pricing import BasketLine, price_basket
+from bot.shop.models import Buyer, Product, Shop, Sku
+from bot.text.normalize import normalize
+
+MAX_RECOMMEND = 3
+_CACHE_SIZE = 4096
+_BUDGET = re.compile(r"(?:预算|价位|价格)?\s*(\d{2,5})\s*(?:元|块|rmb)?\s*(以内|以下|之内|内|左右|上下|不到)")
+_AROUND = 1.15  # 「400左右」 allows a little more
+# SKU option words of a smaller pack to try first.
+_TRIAL = ("旅行装", "小样", "试用", "体验装", "便携装", "单片", "单支")
+
+
+class RecoFact(BaseModel):
+    product_id: str
+    title: str
+    category: str
+    price: str  # the pricing engine's price of one piece (item discounts applied)
+    in_stock: bool
+    citation: str
+    why: str | None = None  # the product's own words that match what the buyer asked for
+    option: str | None = None  # the SKU meant, when it is not the product's cheapest
+
+
+def budget_of(text: str) -> tuple[Decimal, bool] | None:
+    """(amount, loose) of a budget the buyer gives: 「150以内」 → (150, False), 「400左右」 → loose."""
+    m = _BUDGET.search(normalize(text))
+    if not m:
+        return None
+    return Decimal(m.group(1)), m.group(2) in ("左右", "上下")
+
+
+def product_text(p: Product) -> str:
+    return " ".join([p.title, p.category, *p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items()), p.usage or ""])
+
+
+class Recommender:
+    """Picks products to suggest, for one shop. Prices are the pricing engine's, cached per
+    product, SKU, buyer and set of valid promotions (they change only then)."""
+
+    def __init__(self, shop: Shop, relevance: Relevance) -> None:
+        self.shop = shop
+        self.relevance = relevance
+        self._prices: dict[tuple[str, str, str, tuple[str, ...]], Decimal] = {}
+
+    # --- prices ----------------------------------------------------------------------------
+
+    def unit_price(self, p: Product, now: datetime, buyer: Buyer, sku: Sku | None = None) -> Decimal:
+        """One piece of ``sku`` (default: the cheapest in stock), item discounts applied."""
+        if sku is None:
+            in_stock = [s for s in p.skus if s.stock > 0] or list(p.skus)
+            sku = min(in_stock, key=lambda s: s.price)
+        valid = tuple(sorted(promo.id for promo in self.shop.promotions_at(now)))
+        key = (p.id, sku.sku_id, buyer.id, valid)
+        cached = self._prices.get(key)
+        if cached is not None:
+            return cached
+        price = sku.price
+        try:
+            price = price_basket(self.shop, [BasketLine(sku.sku_id, 1)], now, buyer=buyer).subtotal
+        except TellCustomer:
+            pass
+        if len(self._prices) >= _CACHE_SIZE:
+            self._prices.clear()
+        self._prices[key] = price
+        return price
+
+    def fact(self, p: Product, now: datetime, buyer: Buyer, wishes: Question | None = None, sku: Sku | None = None) -> RecoFact:
+        why = None
+        if wishes is not None and wishes.terms:
+            lines = [*p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items())]
+            best = max(lines, key=lambda line: self.relevance.score(wishes, line), default=None)
+            if best is not None and self.relevance.score(wishes, best) > 0:
+                why = best
+        return RecoFact(
+            product_id=p.id, title=p.title, category=p.category, price=fmt(self.unit_price(p, now, buyer, sku)),
+            in_stock=p.in_stock if sku is None else sku.stock > 0, citation=product_citation(p), why=why,
+            option=label(sku.props) if sku is not None else None,
+        )
+
+    # --- by need ---------------------------------------------------------------------------
+
+    def kinds_named(self, question: str, naming: Naming) -> list[Product]:
+        """Products of the kind the buyer names: a category written out, or a word several
+        products share (「精华」, 「充电宝」, 「杯子」)."""
+        wanted = core(question)
+        by_category = [p for p in self.shop.products.values() if p.category and normalize(p.category) in wanted]
+        if by_category:
+            return by_category
+        if naming.tied:
+            return [self.shop.products[pid] for pid in naming.tied]
+        best = naming.mentions[0] if naming.mentions else None
+        if best is None:
+            return []
+        same = [m for m in naming.mentions if m.span == best.span]
+        products = [self.shop.products[m.product_id] for m in same]
+        # A word naming the kind (not one product's own title words) names every product of it.
+        if len(products) == 1 and not _names_kind(best.span, products[0]):
+            return []
+        return products
+
+    def by_need(
+        self, question: str, q: Question, pool: Sequence[Product], now: datetime, buyer: Buyer, *,
+        exclude: Sequence[str] = (), kind_named: bool = False, message: str = "",
+    ) -> list[RecoFact]:
+        """Products of ``pool`` (the kind named, else the whole shop) that match the wishes in
+        ``q`` and the budget (anywhere in the ``message``), best first; nothing when no product
+        matches unasked wishes."""
+        kind_words = {flat(normalize(w)) for p in pool for w in (p.category, *p.title.split())} if kind_named else set()
+        wishes = Question(tuple(t for t in q.terms if not any(t.word in k for k in kind_words)))
+        budget = budget_of(message or question)
+        scored: list[tuple[float, Product]] = []
+        for p in pool:
+            if p.id in exclude:
+                continue
+            if budget is not None:
+                amount, loose = budget
+                limit = amount * Decimal(str(_AROUND)) if loose else amount
+                if self.unit_price(p, now, buyer) > limit:
+                    continue
+            score = self.relevance.score(wishes, product_text(p)) if wishes.terms else 0.0
+            scored.append((score, p))
+        if not kind_named and not any(sc > 0 for sc, _ in scored):
+            return []
+        if not kind_named:
+            scored = [sp for sp in scored if sp[0] > 0]
+        scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
+        return [self.fact(p, now, buyer, wishes) for _, p in scored[:MAX_RECOMMEND]]
+
+    def related(self, focus: Product, question: str, now: datetime, buyer: Buyer) -> list[RecoFact]:
+        """What goes with ``focus``: of the kind the buyer names (「裤子」) among its related
+        products if any match, else across the shop; else its related products."""
+        shop = self.shop
+        wanted = core(question)
+        related = [shop.products[r] for r in focus.related if r in shop.products and r != focus.id]
+
+        def kind_match(p: Product) -> int:
+            return sum(1 for ch in set(p.category) if ch in wanted)
+
+        matching = [p for p in related if kind_match(p)]
+        if not matching and any(kind_match(p) for p in shop.products.values() if p.id != focus.id):
+            matching = sorted(
+                (p for p in shop.products.values() if p.id != focus.id and kind_match(p)),
+                key=lambda p: (-kind_match(p), p.id),
+            )
+        pool = matching or related
+        pool = [p for p in pool if p.in_stock] + [p for p in pool if not p.in_stock]
+        return [self.fact(p, now, buyer) for p in pool[:MAX_RECOMMEND]]
+
+    # --- for less --------------------------------------------------------------------------
+
+    def cheaper(
+        self, focus: Product, kind: Sequence[Product], now: datetime, buyer: Buyer, *, than: Sku | None = None
+    ) -> list[RecoFact]:
+        """What costs less than ``focus`` (at ``than``, else its cheapest SKU in stock): its own
+        cheaper SKUs in stock (a trial size first), then cheaper products of the same kind."""
+        ref = self.unit_price(focus, now, buyer, than)
+        out: list[RecoFact] = []
+        own = sorted(
+            (s for s in focus.skus if s.stock > 0 and (than is None or s.sku_id != than.sku_id)),
+            key=lambda s: (not any(w in "".join(s.props.values()) for w in _TRIAL), s.price),
+        )
+        for s in own:
+            if self.unit_price(focus, now, buyer, s) < ref:
+                out.append(self.fact(focus, now, buyer, sku=s))
+        others = [
+            p for p in kind
+            if p.id != focus.id and p.in_stock and self.unit_price(p, now, buyer) < ref
+        ]
+        others.sort(key=lambda p: self.unit_price(p, now, buyer))
+        out.extend(self.fact(p, now, buyer) for p in others)
+        return out[:MAX_RECOMMEND]
+
+    def same_kind(self, focus: Product, naming_words: Sequence[str], heads: dict[str, set[str]]) -> list[Product]:
+        """Products a buyer would take for the same thing: the same category, and the word they
+        used for it in the title (「充电宝」, 「口红」) — or, when they used none, a head noun the
+        titles share (a cup is no cheaper stove, though both are 茶具)."""
+        words = [flat(normalize(w)) for w in naming_words if w]
+        out = []
+        for p in self.shop.products.values():
+            if p.category != focus.category:
+                continue
+            title = flat(normalize(p.title))
+            if words and not any(w in title or w == flat(normalize(p.category)) for w in words):
+                continue
+            if not words and p.id != focus.id and not (heads.get(p.id, set()) & heads.get(focus.id, set())):
+                continue
+            out.append(p)
+        return out
+
+
+def _names_kind(span: str, product: Product) -> bool:
+    """``span`` names a kind rather than one product: it is the category, or the head noun
+    that ends a title part (保温杯 of 不锈钢保温杯) rather than a distinctive part of it."""
+    s = flat(normalize(span))
+    if not s:
+        return False
+    if s == flat(normalize(product.category)):
+        return True
+    return any(flat(normalize(piece)).endswith(s) and len(s) <= 3 for piece in product.title.split())
