@@ -55,7 +55,7 @@ def check_reply(
     terms = matcher("off_platform").find(flat, skip_negated=True)
     if terms:
         flags.append(Flag(OFF_PLATFORM, "、".join(terms)))
-    found = links_and_contacts(norm, evidence)
+    found = links_and_contacts(norm, evidence, shop)
     if found:
         flags.append(Flag(LINK_OR_CONTACT, "、".join(found)))
     found = promises(flat, shop, evidence)

@@ -7,22 +7,24 @@ one. Patterns and words are data files: ``link_patterns.txt``, ``link_tlds.txt``
 
 from __future__ import annotations
 
-from bot.guards.sources import Evidence
+from bot.guards.sources import Evidence, shop_flat
 from bot.guards.wordlists import load_patterns, matcher
+from bot.shop.models import Shop
 
 
-def links_and_contacts(normalized: str, facts: Evidence) -> list[str]:
+def links_and_contacts(normalized: str, facts: Evidence, shop: Shop | None = None) -> list[str]:
     """Links, handles and pay-to words in ``normalized`` text (normalised, spaces kept) that
-    the shop's facts do not state, in order of appearance."""
+    neither the facts nor the shop's own texts state, in order of appearance."""
+    own = shop_flat(shop) if shop is not None else ""
     found: list[tuple[int, str]] = []
     for pattern in load_patterns("link_patterns"):
         for m in pattern.finditer(normalized):
             value = m.group(0).strip()
-            if value.replace(" ", "") not in facts.flat:
+            if value.replace(" ", "") not in facts.flat and value.replace(" ", "") not in own:
                 found.append((m.start(), value))
     flat = normalized.replace(" ", "")
     for word in matcher("link_words").find(flat, skip_negated=True):
-        if word not in facts.flat:
+        if word not in facts.flat and word not in own:
             found.append((normalized.find(word) % (len(normalized) + 1), word))
     out: list[str] = []
     for _, value in sorted(found):

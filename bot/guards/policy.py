@@ -42,11 +42,15 @@ _SHOP_DAYS: dict[str, frozenset[Decimal]] = {}
 
 
 def shop_days(shop: Shop) -> frozenset[Decimal]:
-    """Every time span the shop itself writes in its rules and FAQ: quoting the shop's own
+    """Every time span the shop itself writes in its rules, FAQ and product names: quoting its own
     words ("偏远地区约6-9天送达") promises nothing beyond them. Worked out once per content."""
     key = shop.content_hash
     if key not in _SHOP_DAYS:
         texts = [sec.text for doc in shop.rules for sec in doc.sections] + [f.a for f in shop.faq]
+        # Product and option names carry times too ("1段(0-6个月)"): naming them promises nothing.
+        for product in shop.products.values():
+            texts.append(product.title)
+            texts.extend(v for sku in product.skus for v in sku.props.values())
         _SHOP_DAYS[key] = frozenset(spans_in_days(normalize(" ".join(texts)).replace(" ", "")))
     return _SHOP_DAYS[key]
 

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.guards.figures import spans_in_days
+from bot.shop.models import Shop
 from bot.text.normalize import normalize
 
 # Top-level facts that hold the buyer's own words or figures.
@@ -73,3 +74,19 @@ class Evidence:
     def days(self) -> frozenset[Decimal]:
         """Every time span stated, in days."""
         return frozenset(spans_in_days(self.flat))
+
+
+_SHOP_FLAT: dict[str, str] = {}
+
+
+def shop_flat(shop: Shop) -> str:
+    """Everything the shop writes itself (rules, FAQ, product sheets) normalised, spaces
+    removed: repeating the shop's own words ("防伪码刮开扫码可查真伪") leads no one away.
+    Worked out once per content."""
+    key = shop.content_hash
+    if key not in _SHOP_FLAT:
+        texts = [sec.text for doc in shop.rules for sec in doc.sections] + [f.a for f in shop.faq]
+        for product in shop.products.values():
+            texts.append(product.model_dump_json())
+        _SHOP_FLAT[key] = normalize(" ".join(texts)).replace(" ", "")
+    return _SHOP_FLAT[key]

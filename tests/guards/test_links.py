@@ -54,3 +54,16 @@ def test_a_link_the_shop_states_is_its_own(mini_shop: Shop) -> None:
 def test_the_detail_names_what_was_found(mini_shop: Shop) -> None:
     flags = check_reply("去 www.evil-shop.cn 或 http://evil.example/x 看看", {}, mini_shop, buyer="b01", check_numbers=False)
     assert [str(f) for f in flags] == ["link_or_contact: www.evil-shop.cn、http://evil.example/x"]
+
+
+def test_the_shops_own_words_lead_no_one_away() -> None:
+    from pathlib import Path
+
+    from bot.guards import check_reply
+    from bot.shop import load_shop
+
+    beauty = load_shop(Path(__file__).resolve().parents[1] / "fixtures" / "beauty_shop")
+    quoted = "外盒防伪码刮开扫码可查真伪"
+    assert any(quoted[:4] in f.a or "扫码" in f.a for f in beauty.faq)
+    assert not check_reply(f"宝宝，{quoted}。", {}, beauty, check_numbers=False)
+    assert check_reply("宝宝，扫码加我领红包", {}, beauty, check_numbers=False)
