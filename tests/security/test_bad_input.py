@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,22 +18,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.live_server import serving
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("XIAOER_CHROMIUM", "/usr/bin/chromium"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JSON = {"content-type": "application/json"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from bot.api.app import create_app
     from bot.config import Settings
     from bot.services import build_services
@@ -51,28 +42,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedding_model=None,
     )
     app = create_app(settings, build_services(settings, ephemeral=True))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="xiaoer-security", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        if not thread.is_alive():
-            raise RuntimeError("the app stopped while starting")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the app at {url} was not healthy in time")
-        time.sleep(0.1)
-    try:
+    with serving(app, name="xiaoer-security") as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ handed to a person. The app runs under uvicorn on 127.0.0.1 over a SQLite file.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +24,7 @@ from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.ids import SequentialIds
 from bot.services import Services, build_services
+from tests.live_server import serving
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
@@ -41,16 +40,8 @@ class App:
     services: Services
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    import uvicorn
-
     from bot.api.app import create_app
 
     settings = Settings(
@@ -58,25 +49,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         demo_login=True, rate_limits=False, reply_mode="assist", llm_model=None, embedding_model=None,
     )
     services = build_services(settings, clock=FrozenClock(NOW), ids=SequentialIds(), ephemeral=True)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="refund-attack", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.1)
-    try:
+    with serving(create_app(settings, services), name="refund-attack", timeout_s=120) as url:
         yield App(url, services)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ with the reason recorded, and the deadline ends a hung draft.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +27,7 @@ from bot.ids import SequentialIds
 from bot.services import Services, build_services
 from bot.suggestions.service import Suggestion
 from tests.fakes.openai_server import FakeOpenAI, Reply
+from tests.live_server import serving
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
@@ -61,17 +60,9 @@ class App:
         return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def running_app(data_dir: Path, **settings: Any) -> Iterator[App]:
     """The real app with a model, under uvicorn on a free loopback port."""
-    import uvicorn
-
     from bot.api.app import create_app
 
     with FakeOpenAI() as model:
@@ -82,32 +73,16 @@ def running_app(data_dir: Path, **settings: Any) -> Iterator[App]:
             llm_timeout_s=HUNG_S * 2, llm_max_retries=0, **settings,
         )
         services = build_services(config, ephemeral=True)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(config, services), host="127.0.0.1", port=port, log_level="warning",
-                           timeout_graceful_shutdown=5)
-        )
-        thread = threading.Thread(target=server.run, name="xiaoer-slow-model", daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{port}"
-        _until(lambda: _healthy(url), "the app did not start")
-        tokens = {
-            b: httpx.post(f"{url}/api/auth/demo-login", json={"buyer_id": b}, timeout=10).json()["token"]
-            for b in services.shop.buyers
-        }
-        try:
-            yield App(url, services, model, tokens)
-        finally:
-            model.stop()  # hung model calls end (the connection closes) before the app stops
-            server.should_exit = True
-            thread.join(timeout=30)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+        with serving(create_app(config, services), name="xiaoer-slow-model", stop_s=30,
+                     timeout_graceful_shutdown=5) as url:
+            tokens = {
+                b: httpx.post(f"{url}/api/auth/demo-login", json={"buyer_id": b}, timeout=10).json()["token"]
+                for b in services.shop.buyers
+            }
+            try:
+                yield App(url, services, model, tokens)
+            finally:
+                model.stop()  # hung model calls end (the connection closes) before the app stops
 
 
 def _until(done: Callable[[], bool], failure: str, timeout_s: float = 120.0) -> None:

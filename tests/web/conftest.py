@@ -11,9 +11,6 @@ Set ``XIAOER_E2E_BASE_URL`` to drive an already running server instead.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.live_server import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP_DIR = ROOT / "knowledge"
@@ -49,29 +48,7 @@ class Server:
     agents: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, thread: threading.Thread, timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the app stopped while starting")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the app at {url} was not healthy within {timeout_s:.0f}s")
-
-
 def _start_app(data_dir: Path) -> tuple[Server, Callable[[], None]]:
-    import uvicorn
-
     from bot.api.app import create_app
     from bot.config import Settings
     from bot.services import build_services
@@ -89,16 +66,11 @@ def _start_app(data_dir: Path) -> tuple[Server, Callable[[], None]]:
     services = build_services(settings, ephemeral=True)
     services.accounts.create(SECOND_AGENT[0], SECOND_AGENT[1], "agent")
     app = create_app(settings, services)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="xiaoer-e2e", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, thread)
+    running = serving(app, name="xiaoer-e2e")
+    url = running.__enter__()
 
     def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=15)
+        running.__exit__(None, None, None)
 
     return Server(url, [DEMO_AGENT, SECOND_AGENT]), stop
 
