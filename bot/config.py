@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=None, description="override shop.yaml reply_mode"
     )
     max_message_chars: int = Field(default=2000, gt=0)
+    scheduler_interval_s: float = Field(
+        default=15.0, gt=0, description="how often due scheduled work (reminders, notices, holds) runs"
+    )
     max_body_bytes: int = Field(default=64_000, gt=0)
 
     # Language model (optional; the offline template drafter is used without it).

@@ -11,6 +11,7 @@ from bot.clock import Clock, FrozenClock, SystemClock
 from bot.config import Settings
 from bot.events import EventBus
 from bot.ids import IdProvider, SequentialIds, UuidIds
+from bot.scheduling import Scheduler
 from bot.shop import Shop, load_shop
 from bot.storage.db import create_all, make_engine
 
@@ -48,6 +49,7 @@ class Services:
     drafting: DraftingPipeline
     events: EventBus
     bot: Bot
+    scheduler: Scheduler
     eval_mode: bool = False
     ephemeral: bool = False
 
@@ -135,11 +137,14 @@ def build_services(
         shop, conversations, dialogue, drafting, suggestions, events, clock, ids,
         reply_mode=reply_mode, max_message_chars=settings.max_message_chars,
     )
+    # Jobs (outreach, drafts waiting for an agent) are added to it where they are built.
+    scheduler = Scheduler(clock)
     return Services(
         settings=settings, shop=shop, clock=clock, ids=ids, db=db, orders=orders,
         conversations=conversations, accounts=accounts, suggestions=suggestions,
         retriever=retriever, linker=linker, router=router, dialogue=dialogue,
-        drafting=drafting, events=events, bot=bot, eval_mode=eval_mode, ephemeral=ephemeral,
+        drafting=drafting, events=events, bot=bot, scheduler=scheduler,
+        eval_mode=eval_mode, ephemeral=ephemeral,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,7 +46,18 @@ def create_app(
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings, eval_mode=eval_mode)
         _settle_demo_agent(app.state.services)
-        yield
+        stop = asyncio.Event()
+        ticking = None
+        if not app.state.services.eval_mode:  # in eval mode the runner ticks after each wait:
+            ticking = asyncio.create_task(
+                app.state.services.scheduler.run_forever(settings.scheduler_interval_s, stop)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if ticking is not None:
+                await ticking
 
     app = FastAPI(
         title="店小二 xiaoer",
