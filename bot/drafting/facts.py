@@ -40,7 +40,8 @@ from bot.drafting.quotes import BasketItem, Baskets
 from bot.drafting.recommend import RecoFact, Recommender
 from bot.drafting.relevance import Relevance
 from bot.drafting.relevance import Question as Terms
-from bot.drafting.sizing import Measures, SizeAdvice, parse_measures, plain
+from bot.drafting.sizing import Measures, SizeAdvice, plain
+from bot.text.numbers import measures
 from bot.guards.pii import mask_pii
 from bot.guards.wordlists import matcher
 from bot.money import fmt
@@ -394,7 +395,7 @@ class FactsBuilder:
 
     @staticmethod
     def _measures(entities: dict[str, Any], question: str) -> Measures:
-        parsed = parse_measures(question)
+        parsed = measures(normalize(question))
         h = entities.get("height_cm")
         w = entities.get("weight_kg")
         return Measures(

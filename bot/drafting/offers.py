@@ -20,13 +20,12 @@ from bot.drafting.relevance import MIN_SCORE, Question, Relevance
 from bot.money import fmt
 from bot.shop.models import Coupon, Discount, FullReduction, Gift, NthDiscount, Product, Promotion, Shop
 from bot.text.normalize import normalize
+from bot.text.numbers import RATE, rate_of
 
 RECENTLY_ENDED = timedelta(days=45)  # an offer that ended longer ago is not mentioned unasked
 STARTS_SOON = timedelta(days=60)  # nor one that starts later than this
-_RATE = re.compile(r"(?<![0-9.])([0-9](?:\.?[0-9])?|[一二三四五六七八九])\s*折")
 _TIER = re.compile(r"满\s*([0-9]+)\s*减\s*([0-9]+)")
 _LOOSE_TIER = re.compile(r"(?<![0-9.])满?\s*([0-9]+)\s*减\s*([0-9]+)")
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # Words for each kind of promotion, added to its text so 「满减」 or 「券」 can name it.
 _KIND_WORDS = {
     "discount": "折扣 打折",
@@ -127,13 +126,6 @@ def promo_fact(shop: Shop, promo: Any, now: datetime, products: list[Product] = 
     )
 
 
-def _rate_of(raw: str) -> Decimal | None:
-    digits = "".join(str(_CN_DIGITS.get(ch, ch)) for ch in raw).replace(".", "")
-    if not digits.isdigit():
-        return None
-    return Decimal(f"0.{digits}")
-
-
 def unknown_offer(question: str, shop: Shop) -> str | None:
     """A concrete offer the buyer names (8折, 满200减30) that no promotion of the shop has,
     at any time: the reply must say there is no such offer rather than price around it."""
@@ -141,8 +133,8 @@ def unknown_offer(question: str, shop: Shop) -> str | None:
     rates = {p.rate for p in shop.promotions if isinstance(p, (Discount, NthDiscount))}
     tiers = {(t.threshold, t.amount) for p in shop.promotions if isinstance(p, FullReduction) for t in p.tiers}
     tiers |= {(p.threshold, p.amount) for p in shop.promotions if isinstance(p, Coupon)}
-    for m in _RATE.finditer(text):
-        rate = _rate_of(m.group(1))
+    for m in RATE.finditer(text):
+        rate = rate_of(m.group(1))
         if rate is not None and rate not in rates and not any(r.normalize() == rate.normalize() for r in rates):
             return m.group(0)
     for m in _TIER.finditer(text):

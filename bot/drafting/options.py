@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.guards.figures import cn_number
 from bot.retrieval.linker import value_variants
 from bot.shop.models import Product, Sku
 from bot.text.normalize import normalize
+from bot.text.numbers import to_int
 
 _UNITS = (("毫升", "ml"), ("千克", "kg"), ("公斤", "kg"), ("克", "g"), ("厘米", "cm"), ("公分", "cm"))
 _SPLIT = re.compile(r"[\s+/×xX*()（）\[\]、,，·]+")
@@ -215,10 +215,10 @@ def age_in_months(text: str) -> int | None:
     """The age a buyer gives, in months: 8个月 → 8, 一岁半 → 18, 2岁 → 24."""
     norm = normalize(text)
     if m := _AGE_MONTHS.search(norm):
-        n = cn_number(m.group(1))
+        n = to_int(m.group(1))
         return n if n is not None and n < 72 else None
     if m := _AGE_YEARS.search(norm):
-        n = cn_number(m.group(1))
+        n = to_int(m.group(1))
         if n is None or n > 6:
             return None
         return n * 12 + (6 if m.group(2) else 0)

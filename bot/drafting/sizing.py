@@ -13,37 +13,10 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from bot.shop.models import SizeChart
+from bot.text.numbers import Measures
 
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-~～至到]\s*(\d+(?:\.\d+)?)\s*$")
 _SINGLE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
-_HEIGHT_UNIT = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(?:cm|厘米|公分)")
-_HEIGHT_WORD = re.compile(r"身高\s*(\d{2,3}(?:\.\d)?)(?![\d.])")
-_HEIGHT_RANGE = (Decimal(40), Decimal(220))  # a baby's 52cm to a tall adult
-_HEIGHT_METRE = re.compile(r"(?<!\d)1\s*米\s*(\d{1,2})(?!\d)")
-_WEIGHT_UNIT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(kg|公斤|千克|斤)")
-_WEIGHT_WORD = re.compile(r"体重\s*(\d{1,3}(?:\.\d)?)(?![\d.]|\s*斤)")
-
-
-@dataclass(frozen=True)
-class Measures:
-    height_cm: Decimal | None = None
-    weight_kg: Decimal | None = None
-
-
-def parse_measures(text: str) -> Measures:
-    """Height and weight as a buyer writes them: 175cm, 身高175, 身高70 (a baby), 1米75, 70kg, 140斤."""
-    height = weight = None
-    text = text.lower()
-    if (m := _HEIGHT_UNIT.search(text) or _HEIGHT_WORD.search(text)) and _HEIGHT_RANGE[0] <= Decimal(m.group(1)) <= _HEIGHT_RANGE[1]:
-        height = Decimal(m.group(1))
-    elif m := _HEIGHT_METRE.search(text):
-        tail = m.group(1)
-        height = Decimal(100 + int(tail) * (10 if len(tail) == 1 else 1))
-    if m := _WEIGHT_UNIT.search(text):
-        weight = Decimal(m.group(1)) / (2 if m.group(2) == "斤" else 1)
-    elif m := _WEIGHT_WORD.search(text):
-        weight = Decimal(m.group(1))
-    return Measures(height, weight)
 
 
 def plain(value: Decimal) -> str:

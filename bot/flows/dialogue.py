@@ -23,7 +23,7 @@ from bot.flows.handoff import handoff, summary
 from bot.flows.lookups import logistics, order_status, refund_progress
 from bot.flows.returns import return_flow
 from bot.flows.selection import Selection
-from bot.flows.state import YES_NO_KINDS, DialogueState
+from bot.flows.state import YES_NO_KINDS, DialogueState, Pending
 from bot.flows.step import (
     AddRefund,
     AddTicket,
@@ -36,14 +36,17 @@ from bot.flows.step import (
 from bot.flows.templates import FlowTemplates
 from bot.ids import IdProvider
 from bot.orders.backend import OrderBackend, Ticket
-from bot.router.intents import DRAFTER_INTENTS
+from bot.router.intents import ASK_PHRASES, DRAFTER_INTENTS
 from bot.router.router import ParsedTurn, Router
 from bot.shop.models import Order, Shop
 from bot.text.places import regions_in
 from bot.turns import Card
 
-CONTINUING = frozenset({"choose_order", "address_given", "exchange_target"})
+CONTINUING = frozenset({"choose_order", "address_given", "exchange_target", "pending_question"})
+# While one of these waits for a yes, a question in their words ("真的能退吗") is about it.
+AFTER_SALES = frozenset({"refund", "return", "exchange", "cancel_order", "modify_address"})
 MISSES_TO_HANDOFF = 2
+MAX_QUESTION_CHARS = 200  # of the buyer's words kept for a clarifying question
 
 
 class FlowOutcome(BaseModel):
@@ -86,12 +89,50 @@ class DialogueManager:
     def handle(self, state: dict[str, Any], buyer_id: str, text: str) -> FlowOutcome:
         st = DialogueState.load(state)
         turn = self.router.route(text or "", self._route_state(st, buyer_id))
+        turn = self._clarified(st, turn, buyer_id)
+        turn = self._about_pending(st, turn)
         turn = self._own_parcel(turn, buyer_id)
         ctx = self._context(buyer_id, turn)
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
         topic = st.pending.summary if st.pending else None
         return self._outcome(ctx, turn, step, topic)
+
+    def _about_pending(self, st: DialogueState, turn: ParsedTurn) -> ParsedTurn:
+        """"真的能退吗" / "可以吗？" while a refund waits for a yes asks about that refund: the
+        question is answered by showing the proposal again, and it keeps waiting for a yes."""
+        p = st.pending
+        if (
+            p is None
+            or p.kind not in YES_NO_KINDS
+            or p.kind == "handoff_offer"
+            or not p.summary
+            or turn.intent not in AFTER_SALES | {p.intent}
+            or turn.fine_intent in ("refund_progress", "return_policy")
+            or not self.router.lex.asks(turn.norm)
+            or set(turn.slots.tids) - {p.tid}
+        ):
+            return turn
+        return turn.model_copy(update={
+            "intent": p.intent, "fine_intent": "pending_question", "source": "context",
+            "explanation": f"{turn.explanation}; a question about the change waiting for a yes",
+        })
+
+    def _clarified(self, st: DialogueState, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+        """An answer to "您是想A，还是B？" that picks one: the first question, read as that intent."""
+        p = st.pending
+        if p is None or p.kind != "clarify" or not p.question or turn.source != "context" or turn.intent not in p.options:
+            return turn
+        calm = st.model_copy(update={"pending": None})
+        first = self.router.route(p.question, self._route_state(calm, buyer_id))
+        slots = first.slots.model_copy()
+        for tid in turn.slots.tids:
+            if tid not in slots.tids:
+                slots.tids.append(tid)
+        return first.model_copy(update={
+            "intent": turn.intent, "fine_intent": turn.intent, "source": "context", "slots": slots,
+            "explanation": f"{turn.explanation}: 「{p.question[:40]}」",
+        })
 
     def _own_parcel(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
         """"数据线今天能发吗" from a buyer whose order of that product is waiting to ship or on
@@ -156,6 +197,17 @@ class DialogueManager:
             return Step(t.render("deny_nothing"), "deny", st, "deny")
         if intent == "greeting":
             return Step(t.render("greeting"), intent, st, "greeting")
+        if turn.fine_intent == "pending_question" and pending is not None:
+            again = t.render("pending_again", summary=pending.summary or "")
+            return Step(again, intent, st, "pending_question", quick_replies=["确认", "不用了"])
+        if turn.fine_intent == "clarify" and len(turn.alternatives) == 2:
+            a, b = turn.alternatives
+            ask = Pending(
+                id=ctx.ids.new_id("q"), kind="clarify", intent="other", options=[a, b],
+                question=turn.text[:MAX_QUESTION_CHARS],
+            )
+            text = t.render("clarify", first=ASK_PHRASES[a], second=ASK_PHRASES[b])
+            return Step(text, "other", st.model_copy(update={"pending": ask, "misses": 0}), "clarify")
         if intent == "chitchat":
             return self._chitchat(ctx, st, turn)
         if intent == "human_agent":
@@ -165,6 +217,11 @@ class DialogueManager:
                 return handoff(ctx, st, turn, "upset")
             step = Step(t.render("complaint_soft"), intent, st, turn.fine_intent)
             return offer_human(ctx, step, st.focus_tid, "买家不满：" + turn.text.strip()[:80])
+        if turn.fine_intent == "follow_up" and intent in ("refund", "return", "exchange", "cancel_order"):
+            # "要多久" in a refund thread: the record's progress answers it, or the shop's rules.
+            if intent != "cancel_order" and any(o.refunds for o in ctx.orders):
+                return refund_progress(ctx, st, turn)
+            return Step(None, intent, st, "follow_up")
         if intent == "order_status":
             return order_status(ctx, st, turn)
         if intent == "logistics":

@@ -18,6 +18,8 @@ PendingKind = Literal[
     "choose_order",
     "ask_address",
     "ask_exchange_sku",
+    # "您是想A，还是B？": the answer picks one of ``options`` (intents) for ``question``
+    "clarify",
 ]
 YES_NO_KINDS: frozenset[str] = frozenset(
     {"cancel", "refund", "address", "return", "exchange", "handoff_offer"}
@@ -42,6 +44,7 @@ class Pending(BaseModel):
     address: dict[str, str] | None = None
     options: list[str] = Field(default_factory=list)  # tids offered by choose_order
     summary: str | None = None  # for the handoff summary
+    question: str | None = None  # the buyer's words a clarifying question asked about
 
 
 class DialogueState(BaseModel):

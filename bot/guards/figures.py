@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from bot.text.numbers import to_int
+
 CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 CN_NUMERAL = "零〇一二两三四五六七八九十百千万"  # characters of a number in words
 CN_DIGITS = "零〇一二两三四五六七八九"  # characters of a single digit in words
 
@@ -23,35 +24,13 @@ _DAYS: dict[str, Decimal] = {
 }
 
 
-def cn_number(text: str) -> int | None:
-    """``三十九`` → 39, ``一百零五`` → 105, ``两千`` → 2000; digits pass through; None when
-    ``text`` is not a number."""
-    if text.isdigit():
-        return int(text)
-    total = section = digit = 0
-    for ch in text:
-        if ch in CN_DIGIT:
-            digit = CN_DIGIT[ch]
-        elif ch in _CN_UNIT:
-            unit = _CN_UNIT[ch]
-            if unit == 10000:
-                total += (section + digit) * unit
-                section = 0
-            else:
-                section += (digit or (1 if unit == 10 else 0)) * unit
-            digit = 0
-        else:
-            return None
-    return total + section + digit
-
-
 def _amount(raw: str) -> Decimal | None:
     if raw == "半":
         return Decimal("0.5")
     try:
         return Decimal(raw)
     except InvalidOperation:
-        value = cn_number(raw)
+        value = to_int(raw)
         return Decimal(value) if value is not None else None
 
 

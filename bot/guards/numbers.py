@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
-from bot.guards.figures import CN_DIGIT, CN_DIGITS, CN_NUMERAL, cn_number
+from bot.guards.figures import CN_DIGITS, CN_NUMERAL
 from bot.guards.sources import Evidence
 from bot.guards.wordlists import load_terms
+from bot.text.numbers import rate_of, to_int
 
 # A number not glued to a preceding letter or digit: "TS01" and sku codes are ids, not figures.
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?")
@@ -26,7 +27,7 @@ _SPOKEN = [
     re.compile(rf"(?P<yuan>\d+|[{_N}]+)\s*元\s*(?P<jiao>\d|[{_D}])\s*[角毛]"),
     re.compile(rf"(?P<yuan>[{_N}]+)\s*元"),
     re.compile(rf"(?<![\d{_N}])(?P<jiao>\d|[{_D}])\s*毛\s*(?P<fen>\d|[{_D}])?"),
-    re.compile(rf"(?<![\d{_N}])(?P<rate>[{_D}])\s*折"),
+    re.compile(rf"(?<![\d{_N}])(?P<rate>[{_D}]{{1,2}})\s*折"),
 ]
 _DENIAL_WINDOW = 6  # characters before a named offer searched for a denial
 
@@ -41,8 +42,9 @@ def _dec(s: str) -> Decimal | None:
 def _spoken_value(m: re.Match[str]) -> Decimal | None:
     groups = m.groupdict()
     if groups.get("rate") is not None:
-        return Decimal(f"0.{CN_DIGIT[groups['rate']]}").normalize()
-    parts = [cn_number(groups[k]) if groups.get(k) else 0 for k in ("yuan", "jiao", "fen")]
+        rate = rate_of(groups["rate"])
+        return rate.normalize() if rate is not None else None
+    parts = [to_int(groups[k]) if groups.get(k) else 0 for k in ("yuan", "jiao", "fen")]
     if any(p is None for p in parts):
         return None
     yuan, jiao, fen = (Decimal(p or 0) for p in parts)

@@ -50,6 +50,7 @@ class Prediction:
     intent: str
     confidence: float
     runner_up: str | None = None
+    runner_up_confidence: float = 0.0
 
 
 class IntentClassifier:
@@ -119,6 +120,7 @@ class IntentClassifier:
             intent=str(classes[best]),
             confidence=float(probs[best]),
             runner_up=str(classes[second]) if second is not None else None,
+            runner_up_confidence=float(probs[second]) if second is not None else 0.0,
         )
 
 

@@ -52,3 +52,24 @@ DRAFTER_INTENTS: frozenset[str] = frozenset(
         "invoice",
     }
 )
+
+# What a buyer would call each topic, for a clarifying question (您是想A，还是B？).
+ASK_PHRASES: dict[str, str] = {
+    "product_info": "了解商品详情",
+    "size_advice": "问尺码",
+    "stock": "问有没有货",
+    "price_promotion": "问价格和优惠",
+    "recommendation": "让我推荐商品",
+    "shipping_policy": "问发货和运费",
+    "payment": "问付款的问题",
+    "order_status": "查订单",
+    "logistics": "查快递进度或催发货",
+    "modify_address": "改收货地址",
+    "cancel_order": "取消订单",
+    "refund": "申请退款",
+    "return": "退货",
+    "exchange": "换货",
+    "complaint": "反映问题",
+    "invoice": "开发票",
+    "human_agent": "找人工客服",
+}

@@ -16,6 +16,7 @@ from bot.text.normalize import normalize
 DATA_DIR = Path(__file__).parent / "data"
 _CLAUSE = re.compile(r"[,.!?~;:，。！？、…；：\s]+")
 _REPEAT = re.compile(r"(.{1,4}?)\1+")
+_ADVERSATIVE = ("不过", "但是", "可是")
 
 
 def _collapse(text: str) -> str:
@@ -50,7 +51,6 @@ class Lexicon:
     status_hints: dict[str, tuple[str, ...]]
     pronouns: tuple[str, ...]
     ordinals: dict[str, int]
-    numerals: dict[str, int]
     quantity_units: tuple[str, ...]
     thanks_words: tuple[str, ...]
     question_cues: tuple[str, ...]
@@ -121,6 +121,8 @@ class Lexicon:
         meaningful = [c for c in clauses if not (c in self.courtesy_exact or c in self.interjections) or self._is_yes(c)]
         if not meaningful:
             return None
+        if any(c.startswith(_ADVERSATIVE) and self._is_no(c) for c in meaningful):
+            return "no"  # "好，不过先别退": what follows 不过/但是 is the answer
         if all(self._is_yes(c) for c in meaningful):
             return "yes"
         if all(self._is_no(c) or c in self.courtesy_exact for c in meaningful) and any(
@@ -130,6 +132,8 @@ class Lexicon:
         return None
 
     def leans_no(self, norm: str) -> bool:
+        if self.yes_no(norm) == "no":
+            return True
         """Some clause says no and none says yes ("算了不退了 女朋友又说喜欢了"): while a change
         waits for a yes, such a message changes nothing."""
         clauses = self._answer_clauses(norm)
@@ -233,7 +237,6 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         status_hints={k: _words(v) for k, v in raw["status_hints"].items()},
         pronouns=_words(raw["pronouns"]),
         ordinals={normalize(k): int(v) for k, v in raw["ordinals"].items()},
-        numerals={k: int(v) for k, v in raw["numerals"].items()},
         quantity_units=_words(raw["quantity_units"]),
         thanks_words=_words(raw.get("thanks_words", [])),
         question_cues=_words(raw.get("question_cues", [])),

@@ -7,6 +7,7 @@ Every decision carries an ``explanation`` naming the rule, word list or model sc
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,10 +16,11 @@ from pydantic import BaseModel, Field
 
 from bot.router.classifier import IntentClassifier, train_default
 from bot.router.delex import delexicaliser_for
-from bot.router.intents import CANONICAL_INTENTS
+from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS
 from bot.router.lexicon import Lexicon, load_lexicon
 from bot.router.slots import Slots, extract_slots
 from bot.shop.models import Shop
+from bot.text.cards import split_cards
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
 
@@ -27,6 +29,18 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500  # longer messages are routed on their first part; the flows see all of it
 LLM_BELOW = 0.35  # ask a configured LLM only under this classifier confidence
 UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not understood
+# Under this confidence, when the two likeliest intents hold at least CLARIFY_COVER of the
+# probability between them, the bot asks which of the two is meant instead of guessing.
+CLARIFY_BELOW = 0.3
+CLARIFY_COVER = 0.5
+FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the turn before
+FOLLOW_UP_MAX_CHARS = 24
+# Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
+# Pre-sales talk moves from one question to the next, so only after-sales threads carry on.
+THREAD_INTENTS = frozenset({
+    "refund", "return", "exchange", "cancel_order", "logistics", "invoice", "modify_address",
+    "payment",
+})
 
 
 class ProductLinker(Protocol):
@@ -46,6 +60,8 @@ class ParsedTurn(BaseModel):
     source: str  # empty | context | lexicon | guard | rule | classifier | llm
     explanation: str
     slots: Slots = Field(default_factory=Slots)
+    # The two intents a clarifying question offers (fine_intent "clarify"), likeliest first.
+    alternatives: list[str] = Field(default_factory=list)
 
     @property
     def understood(self) -> bool:
@@ -132,8 +148,17 @@ class Router:
 
     def _route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         norm = normalize(text[: MAX_CHARS * 4])
-        bare = self.lex.bare(norm)
-        if self.lex.is_interjection(norm):
+        # An order card the chat client attached names the order; the buyer's words ask.
+        cards = split_cards(norm)
+        said = cards.words if cards.had_cards else norm
+        bare = self.lex.bare(said)
+        if cards.had_cards and not bare:
+            return ParsedTurn(
+                text=text, norm=norm, intent="order_status", fine_intent="order_card", confidence=0.9,
+                source="rule", explanation="an order card and no words: asks about that order",
+                slots=Slots(tids=list(cards.tids)),
+            )
+        if self.lex.is_interjection(said):
             return ParsedTurn(
                 text=text, norm=norm, intent="chitchat", fine_intent="acknowledge", confidence=0.9,
                 source="lexicon", explanation="an acknowledging sound",
@@ -144,6 +169,9 @@ class Router:
                 source="empty", explanation="no words (empty, punctuation or emoji only)",
             )
         slots = extract_slots(norm[: MAX_CHARS * 2], self.lex)
+        for tid in cards.tids:
+            if tid not in slots.tids:
+                slots.tids.append(tid)
         self._products(text[:MAX_CHARS], slots, state.get("focus_product"))
 
         def done(intent: str, fine: str, conf: float, source: str, why: str) -> ParsedTurn:
@@ -156,23 +184,25 @@ class Router:
         kind = pending.get("kind")
         # Yes and no are read clause by clause, interjections and courtesy aside: "行，换吧" is a
         # yes, "额 还是先不取消了吧" a no. Only such words answer the pending question.
-        answer = self.lex.yes_no(norm)
+        answer = self.lex.yes_no(said)
         if answer == "yes":
-            if kind or self.lex.firm_yes(norm):
+            if kind or self.lex.firm_yes(said):
                 return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"yes clauses {bare!r}")
             return done("chitchat", "acknowledge", 0.9, "lexicon", f"a yes with nothing pending {bare!r}")
-        if self.lex.is_closing_no(norm):
+        if self.lex.is_closing_no(said):
             if kind:
                 return done("deny", "deny", 1.0, "context", f"no more {bare!r}")
             return done("chitchat", "closing", 0.9, "lexicon", f"nothing more to ask {bare!r}")
-        if kind and self.lex.leans_no(norm):
-            rest = self.lex.beside_answer(norm)
+        if kind and self.lex.leans_no(said):
+            rest = self.lex.beside_answer(said)
             if not any(rule.matches(rest) for rule in self.lex.rules):
                 # "算了不退了 女朋友又说喜欢了": a no and its reason; "不，我要退货" is a new request.
                 return done("deny", "deny", 0.95, "context", "a no clause while a yes is awaited")
-        if answer == "no" or self.lex.declines(norm):
+        if answer == "no" or self.lex.declines(said):
             # "算了，先不取消了" declines the action it names; it never asks for it.
             return done("deny", "deny", 0.98, "context" if kind else "lexicon", "declining clauses (先不…了/算了/不用了)")
+        if kind == "clarify" and (pick := self._picked(said, slots, pending.get("options") or [])):
+            return done(pick, pick, 0.9, "context", f"picks {pick} of the clarifying question")
         if kind == "choose_order" and bare.isdigit() and 1 <= int(bare) <= len(pending.get("options") or []):
             slots.ordinal = int(bare)
         if kind == "choose_order" and (slots.tids or slots.ordinal):
@@ -183,18 +213,18 @@ class Router:
             return done("exchange", "exchange_target", 1.0, "context", "answers which SKU to exchange for")
         if slots.threat:
             return done("complaint", "threat", 1.0, "guard", "threat words (差评/投诉…)")
-        strong_anger = slots.anger >= 2 and any(w in norm for w in self.lex.anger_strong)
+        strong_anger = slots.anger >= 2 and any(w in said for w in self.lex.anger_strong)
         if strong_anger:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
         # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
-        short = self.lex.request_part(norm)[:MAX_CHARS]
+        short = self.lex.request_part(said)[:MAX_CHARS]
         for rule in self.lex.rules:
             if rule.matches(short):
                 # Impatience ("到现在都没发？？？") does not hide the request it comes with.
                 return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
         if slots.anger >= 2:
             return done("complaint", "anger", 1.0, "guard", "strong anger (many weak signs)")
-        if _tid_only(norm, slots):
+        if _tid_only(said, slots) and not (cards.had_cards and self.lex.is_courtesy(said)):
             return done("order_status", "tid_only", 0.95, "rule", "a bare order id")
         if kind == "choose_order" and pending.get("intent") and slots.product_ids:
             offered = set(state.get("option_products") or [])
@@ -206,7 +236,7 @@ class Router:
         pred = self.classifier.predict(short)
         intent, conf, source = pred.intent, pred.confidence, "classifier"
         why = f"classifier {pred.intent} p={pred.confidence:.2f} (next {pred.runner_up})"
-        if intent == "complaint" and pred.runner_up and not self._dissatisfied(norm, slots):
+        if intent == "complaint" and pred.runner_up and not self._dissatisfied(said, slots):
             # A complaint needs words of complaint; "你们" and a question are not enough.
             intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
             why += "; no complaint words, so the runner-up"
@@ -214,17 +244,53 @@ class Router:
             answer = self._ask_llm(text[:MAX_CHARS])
             if answer is not None:
                 return done(answer, answer, 0.5, "llm", f"{why}; llm said {answer}")
+        thread = state.get("last_intent")
+        if (
+            thread in THREAD_INTENTS
+            and intent != thread
+            and conf < FOLLOW_UP_BELOW
+            and len(bare) <= FOLLOW_UP_MAX_CHARS
+            and self.lex.asks(said)
+            and not slots.tids
+            and not slots.product_ids
+        ):
+            # "审核要多久？" in a refund thread asks about that refund, not a new topic.
+            return done(thread, "follow_up", conf, "context", f"{why}; a short question in the {thread} thread")
+        if (
+            not kind
+            and conf < CLARIFY_BELOW
+            and intent in ASK_PHRASES
+            and pred.runner_up in ASK_PHRASES
+            and conf + pred.runner_up_confidence >= CLARIFY_COVER
+            and len(bare) >= 4
+        ):
+            # Two readings and neither sure: "您是想申请退款，还是查快递进度？" beats a wrong flow.
+            turn = done("other", "clarify", conf, source, f"{why}; unsure between two, so it asks")
+            return turn.model_copy(update={"alternatives": [intent, str(pred.runner_up)]})
         if intent == "confirm":
             # A yes carries out a change: only the buyer's own yes-words are one, never a guess.
             if kind:
                 return done("other", "unsure", conf, source, f"{why}; a yes needs explicit words")
             return done("chitchat", "acknowledge", conf, source, f"{why}; nothing pending to confirm")
         if conf < UNSURE_BELOW or intent == "other":
-            if self.lex.asks(norm):
+            if self.lex.asks(said):
                 # A clear question no intent fits: the drafter answers it or says it does not know.
                 return done("other", "open_question", conf, source, f"{why}; a question no flow serves")
             return done("other", "unsure", conf, source, f"{why}; not understood")
         return done(intent, intent, conf, source, why)
+
+    def _picked(self, said: str, slots: Slots, options: list[str]) -> str | None:
+        """The option an answer to "A 还是 B？" picks: 第一个 / 后面那个 / the option's words."""
+        if not options:
+            return None
+        if slots.ordinal:
+            index = slots.ordinal - 1 if slots.ordinal > 0 else len(options) - 1
+            return options[index] if 0 <= index < len(options) else None
+        named = [
+            o for o in options
+            if any(part and part in said for part in re.split("或|和", ASK_PHRASES.get(o, "")))
+        ]
+        return named[0] if len(named) == 1 else None
 
     def _dissatisfied(self, norm: str, slots: Slots) -> bool:
         return (

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from bot.guards.pii import is_id_card_like
 from bot.router.address import NewAddress, parse_address
 from bot.router.lexicon import Lexicon
+from bot.text.numbers import counts, measures
 
 
 class Slots(BaseModel):
@@ -35,48 +36,6 @@ _DIGITS = re.compile(r"(?<![\d.a-z])(\d{4,24})(?![\d.])")
 _UNIT_AFTER = re.compile(r"^\s*(斤|kg|公斤|千克|cm|厘米|公分|元|块|号|米|年|g|克|ml|毫升|%|件|个|码|月|日|点|楼|栋|室|弄)")
 _TID_LEAD = re.compile(r"(订单|单号|单子|订单号|tid)\s*(号)?\s*(是|:)?\s*$")
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
-_HEIGHT = [
-    re.compile(r"(?:身高|高)\s*(1\d{2})"),
-    re.compile(r"(1\d{2})\s*(?:cm|厘米|公分)"),
-    re.compile(r"(?<!\d)(1[.]\d{2})\s*米"),
-    re.compile(r"1米(\d{1,2})(?!\d)"),
-    re.compile(r"一米([一二三四五六七八九])([一二三四五六七八九]?)"),
-]
-_CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_WEIGHT = re.compile(r"(\d{2,3}(?:\.\d)?)\s*(斤|kg|公斤|千克)")
-_WEIGHT_BARE = re.compile(r"体重\s*(\d{2,3})")
-_QTY = re.compile(r"(?<!第)(\d{1,3}|[一两二俩三四五六七八九十])\s*(件|个|条|双|套|盒|罐|包|只|顶|份)")
-
-
-def _height(norm: str) -> int | None:
-    for i, pat in enumerate(_HEIGHT):
-        m = pat.search(norm)
-        if not m:
-            continue
-        if i == 2:
-            return round(float(m.group(1)) * 100)
-        if i == 3:
-            tail = m.group(1)
-            return 100 + (int(tail) * 10 if len(tail) == 1 else int(tail))
-        if i == 4:
-            tens, ones = _CN[m.group(1)], _CN.get(m.group(2), 0)
-            return 100 + tens * 10 + ones
-        return int(m.group(1))
-    return None
-
-
-def _weight(norm: str) -> float | None:
-    m = _WEIGHT.search(norm)
-    if m:
-        value = float(m.group(1))
-        return value / 2 if m.group(2) == "斤" else value
-    m = _WEIGHT_BARE.search(norm)
-    if m:
-        value = float(m.group(1))
-        return value / 2 if value > 100 else value  # 120 is 斤 in everyday speech
-    return None
-
-
 def _tids(norm: str) -> list[str]:
     out: list[str] = []
     for m in _DIGITS.finditer(norm):
@@ -109,12 +68,12 @@ def extract_slots(norm: str, lex: Lexicon) -> Slots:
                 tid_text = tid_text.replace(part, " ")
     slots.tids = _tids(tid_text)
     slots.address = address
-    slots.height_cm = _height(norm)
-    slots.weight_kg = _weight(norm)
-    q = _QTY.search(norm)
-    if q:
-        raw = q.group(1)
-        slots.qty = int(raw) if raw.isdigit() else lex.numerals.get(raw)
+    body = measures(norm)
+    slots.height_cm = int(body.height_cm) if body.height_cm is not None else None
+    slots.weight_kg = float(body.weight_kg) if body.weight_kg is not None else None
+    found = counts(norm, lex.quantity_units)
+    if found:
+        slots.qty = found[0].n
     quality = _contains_any(norm, lex.quality_words)
     no_reason = _contains_any(norm, lex.no_reason_words)
     if quality:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.guards.figures import cn_number, spans_in_days
+from bot.guards.figures import spans_in_days
+from bot.text.numbers import to_int
 from bot.guards.numbers import unsupported_numbers
 from bot.guards.sources import Evidence, shop_facts
 from bot.text.normalize import normalize
@@ -60,7 +61,7 @@ def test_the_buyers_figures_may_be_said_back_in_their_place() -> None:
 
 
 def test_numbers_in_words_and_time_spans_are_read() -> None:
-    assert [cn_number(t) for t in ("三十九", "一百零五", "两千", "十", "12", "好")] == [39, 105, 2000, 10, 12, None]
+    assert [to_int(t) for t in ("三十九", "一百零五", "两千", "十", "12", "好", "二〇二六")] == [39, 105, 2000, 10, 12, None, 2026]
     assert spans_in_days("一年内免费换新") == {365}
     assert spans_in_days("一般1-3个工作日到账") == {1, 3}
     assert spans_in_days("付款后48小时内发货，半年保修") == {2, 182.5}
