@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import policy, views
-from bot.flows.common import ask_yes_no, focus, not_selected, offer_human
+from bot.flows.common import ask_yes_no, closed, focus, not_selected, offer_human
 from bot.flows.selection import Selection, select_order
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
@@ -23,7 +23,7 @@ def address_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> St
     order = sel.order
     state = focus(state, order.tid, order.items[0].product).model_copy(update={"pending": None})
     if order.status == "TRADE_CLOSED":
-        return Step(ctx.t.render("closed_no_change", tid=order.tid), intent, state, fine)
+        return closed(ctx, state, order, intent, fine)
     if not policy.address_changeable(order, ctx.shop):
         if order.shipping is not None:
             step = Step(ctx.t.render("address_shipped", tid=order.tid), intent, state, fine)

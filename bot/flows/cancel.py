@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import policy, views
 from bot.flows.aftersale import free_items, left_out_note, new_refund_id, refusal_for_items
-from bot.flows.common import ask_yes_no, focus, not_selected, offer_human
+from bot.flows.common import ask_yes_no, closed, focus, not_selected, offer_human
 from bot.flows.selection import select_items, select_order
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
@@ -49,7 +49,7 @@ def cancel_or_refund(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, i
                           summary=f"订单 {order.tid} 未发货仅退款 {amount} 元")
         return ask_yes_no(Step(reply, intent, state, fine, cards=[views.order_card(ctx.shop, order)]), pending)
     if order.status == "TRADE_CLOSED":
-        return Step(ctx.t.render("closed_no_change", tid=order.tid), intent, state, fine, action="order.query")
+        return closed(ctx, state, order, intent, fine)
     ship = order.shipping
     if policy.shipped_unsigned(order) and ship is not None:
         step = Step(ctx.t.render("shipped_no_cancel", tid=order.tid, carrier=ship.company, tracking_no=ship.tracking_no),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.flows import views
 from bot.flows.selection import Selection
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
 from bot.money import fmt
 from bot.router.router import ParsedTurn
+from bot.shop.models import Order
 
 YES_NO = ["确认", "不用了"]
 HINT_TEXT = {"WAIT_BUYER_PAY": "待付款", "WAIT_SELLER_SEND_GOODS": "待发货", "SIGNED": "已签收"}
@@ -93,3 +96,14 @@ def ask_yes_no(step: Step, pending: Pending) -> Step:
     step.state = step.state.model_copy(update={"pending": pending})
     step.quick_replies = list(YES_NO)
     return step
+
+
+def closed(ctx: FlowContext, state: DialogueState, order: Order, intent: str, fine: str | None) -> Step:
+    """A closed order changes no more; when its money already went back, say so and how much."""
+    back = [r for r in order.refunds if r.status == "SUCCESS" and r.type != "EXCHANGE"]
+    if back:
+        amount = fmt(sum((r.amount for r in back), Decimal(0)))
+        text = ctx.t.render("closed_refunded", tid=order.tid, amount=amount)
+    else:
+        text = ctx.t.render("closed_no_change", tid=order.tid)
+    return Step(text, intent, state, fine, action="order.query")

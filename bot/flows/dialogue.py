@@ -7,6 +7,7 @@ order flows come from ``prompts/flows``; sales, product and policy questions ret
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -46,6 +47,7 @@ CONTINUING = frozenset({"choose_order", "address_given", "exchange_target", "pen
 # While one of these waits for a yes, a question in their words ("真的能退吗") is about it.
 AFTER_SALES = frozenset({"refund", "return", "exchange", "cancel_order", "modify_address"})
 MISSES_TO_HANDOFF = 2
+_SHIP_TIME = re.compile(r"(什么时候|几时|多久|几天|哪天|今天|明天).{0,4}(发货|发出|寄出|能发|发吗)")
 MAX_QUESTION_CHARS = 200  # of the buyer's words kept for a clarifying question
 
 
@@ -61,6 +63,13 @@ class FlowOutcome(BaseModel):
     state: dict[str, Any]
     entities: dict[str, Any] = Field(default_factory=dict)
     explanation: str | None = None  # why the router chose the intent
+
+
+def _on_its_way(order: Order) -> bool:
+    """Waiting to ship, or shipped and not signed for."""
+    return order.status == "WAIT_SELLER_SEND_GOODS" or (
+        order.status == "WAIT_BUYER_CONFIRM_GOODS" and (order.shipping is None or order.shipping.signed_at is None)
+    )
 
 
 class DialogueManager:
@@ -92,6 +101,7 @@ class DialogueManager:
         turn = self._clarified(st, turn, buyer_id)
         turn = self._about_pending(st, turn)
         turn = self._own_parcel(turn, buyer_id)
+        turn = self._nothing_to_ship(turn, buyer_id)
         ctx = self._context(buyer_id, turn)
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
@@ -134,6 +144,33 @@ class DialogueManager:
             "explanation": f"{turn.explanation}: 「{p.question[:40]}」",
         })
 
+    @staticmethod
+    def _signed_order_of(ctx: FlowContext, turn: ParsedTurn) -> bool:
+        """The buyer names a product of an order they signed for."""
+        named = set(turn.slots.product_ids)
+        return bool(named) and any(
+            o.shipping is not None and o.shipping.signed_at is not None and named & {i.product for i in o.items}
+            for o in ctx.orders
+        )
+
+    def _nothing_to_ship(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+        """"啥时候能发货" from a buyer with no order waiting to ship or on its way asks about the
+        shop's shipping time before buying, not about a parcel."""
+        if (
+            turn.intent != "logistics"
+            or turn.source not in ("classifier", "llm")
+            or turn.slots.tids
+            or turn.slots.pronoun
+            or not _SHIP_TIME.search(turn.norm)
+        ):
+            return turn
+        if any(_on_its_way(o) for o in self.orders.orders_of(buyer_id)):
+            return turn
+        return turn.model_copy(update={
+            "intent": "shipping_policy", "fine_intent": "shipping_policy",
+            "explanation": f"{turn.explanation}; no order of the buyer waits to ship, so the shop's shipping time",
+        })
+
     def _own_parcel(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
         """"数据线今天能发吗" from a buyer whose order of that product is waiting to ship or on
         its way asks about that parcel, not about the shop's shipping policy."""
@@ -142,10 +179,7 @@ class DialogueManager:
             return turn
         named = set(turn.slots.product_ids)
         for order in self.orders.orders_of(buyer_id):
-            moving = order.status == "WAIT_SELLER_SEND_GOODS" or (
-                order.status == "WAIT_BUYER_CONFIRM_GOODS" and (order.shipping is None or order.shipping.signed_at is None)
-            )
-            if moving and named & {item.product for item in order.items}:
+            if _on_its_way(order) and named & {item.product for item in order.items}:
                 return turn.model_copy(update={
                     "intent": "logistics", "fine_intent": "logistics",
                     "explanation": f"{turn.explanation}; the buyer's order {order.tid} of that product is not delivered yet",
@@ -215,6 +249,13 @@ class DialogueManager:
         if intent == "complaint":
             if turn.slots.threat or turn.slots.anger >= 2:
                 return handoff(ctx, st, turn, "upset")
+            if turn.slots.reason_kind == "quality" and self._signed_order_of(ctx, turn):
+                # "刚贴一片就裂了 质量太差了": a quality problem with goods received is a quality
+                # return to offer, with an apology, not only a sorry.
+                step = return_flow(ctx, st, turn)
+                if step.reply:
+                    step.reply = t.render("complaint_quality") + step.reply
+                return step
             step = Step(t.render("complaint_soft"), intent, st, turn.fine_intent)
             return offer_human(ctx, step, st.focus_tid, "买家不满：" + turn.text.strip()[:80])
         if turn.fine_intent == "follow_up" and intent in ("refund", "return", "exchange", "cancel_order"):

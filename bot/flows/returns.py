@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.flows import policy, views
 from bot.flows.aftersale import free_items, left_out_note, new_refund_id, refusal_for_items
-from bot.flows.common import ask_yes_no, focus, not_selected, offer_human
+from bot.flows.common import ask_yes_no, closed, focus, not_selected, offer_human
 from bot.flows.selection import select_items, select_order
 from bot.flows.state import DialogueState, Pending
 from bot.flows.step import FlowContext, Step
@@ -24,7 +24,7 @@ def not_returnable_status(ctx: FlowContext, state: DialogueState, order: Order, 
     if order.status == "WAIT_SELLER_SEND_GOODS":
         return Step(ctx.t.render("not_shipped_yet", tid=order.tid, what=what), intent, state, fine)
     if order.status == "TRADE_CLOSED":
-        return Step(ctx.t.render("closed_no_change", tid=order.tid), intent, state, fine)
+        return closed(ctx, state, order, intent, fine)
     step = Step(ctx.t.render("not_signed_yet", tid=order.tid, what=what), intent, state, fine)
     return offer_human(ctx, step, order.tid, f"订单 {order.tid} 未签收，买家想{what}")
 

@@ -43,6 +43,8 @@ def _hint_ok(order: Order, hint: str | None) -> bool:
         return True
     if hint == "SIGNED":
         return policy.is_signed(order)
+    if hint == "NOT_SIGNED":
+        return order.status in ("WAIT_SELLER_SEND_GOODS", "WAIT_BUYER_CONFIRM_GOODS") and not policy.is_signed(order)
     return order.status == hint
 
 
@@ -90,9 +92,13 @@ def select_order(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, flow:
 def select_items(order: Order, turn: ParsedTurn) -> list[str]:
     """Items of ``order`` the buyer named (by product or SKU); all items when none named."""
     slots = turn.slots
+    kept = set(slots.kept_product_ids)
     named = [
         i.oid
         for i in order.items
-        if i.sku in slots.sku_ids and len(slots.sku_ids) < 3 or i.product in slots.product_ids
+        if i.product not in kept
+        and (i.sku in slots.sku_ids and len(slots.sku_ids) < 3 or i.product in slots.product_ids)
     ]
+    if not named and kept:
+        named = [i.oid for i in order.items if i.product not in kept]
     return named or [i.oid for i in order.items]

@@ -7,6 +7,7 @@ the held-out split ``heldout.tsv`` is read only by :func:`load_examples` for eva
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,41 @@ class IntentClassifier:
     @property
     def fitted(self) -> bool:
         return self._pipe is not None
+
+    # --- a fitted model kept between starts (bot/router/cache.py) -------------------------
+
+    def _word_vectorizers(self) -> list[TfidfVectorizer]:
+        if self._pipe is None:
+            return []
+        features = self._pipe.named_steps["features"]
+        return [t for _, t in features.transformer_list if isinstance(t, TfidfVectorizer) and t.analyzer == "word"]
+
+    def to_bytes(self) -> bytes:
+        """The fitted model without its tokenizer and delexicaliser (functions of the shop,
+        given again to :meth:`from_bytes`)."""
+        if self._pipe is None:
+            raise RuntimeError("IntentClassifier.to_bytes before fit")
+        words = self._word_vectorizers()
+        for vectorizer in words:
+            vectorizer.tokenizer = None
+        try:
+            state = {k: v for k, v in vars(self).items() if k not in ("_tokenize", "_delex")}
+            return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            for vectorizer in words:
+                vectorizer.tokenizer = self._tokenize
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, tokenize: Callable[[str], list[str]], *, delex: Callable[[str], str] | None = None
+    ) -> IntentClassifier:
+        """A classifier saved by :meth:`to_bytes`, with the same ``tokenize`` and ``delex``
+        it was trained with."""
+        classifier = cls(tokenize, delex=delex)
+        vars(classifier).update(pickle.loads(data))  # noqa: S301 - written by to_bytes
+        for vectorizer in classifier._word_vectorizers():
+            vectorizer.tokenizer = classifier._tokenize
+        return classifier
 
     def predict(self, norm: str) -> Prediction:
         """Classify already-normalised text."""

@@ -33,9 +33,13 @@ UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not under
 # probability between them, the bot asks which of the two is meant instead of guessing.
 CLARIFY_BELOW = 0.3
 CLARIFY_COVER = 0.5
+HANDOFF_SURE = 0.4  # the classifier hands a conversation to a person only this sure
+COMPLAINT_SURE = 0.5  # a complaint this likely needs no complaint word ("只收到五块")
 FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the turn before
 FOLLOW_UP_MAX_CHARS = 24
 # Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
+# A clause that keeps what it names, beside a request about the rest.
+_KEEP = re.compile(r"照常发|正常发|继续发|照发|还要|要留着|留着|留下|保留|不退|不用退|别退|不取消|照旧")
 # Pre-sales talk moves from one question to the next, so only after-sales threads carry on.
 THREAD_INTENTS = frozenset({
     "refund", "return", "exchange", "cancel_order", "logistics", "invoice", "modify_address",
@@ -127,6 +131,24 @@ class Router:
             for k, v in (getattr(m, "props", None) or {}).items():
                 slots.props.setdefault(k, v)
 
+    def _kept(self, said: str, slots: Slots) -> None:
+        """Products named in a clause that keeps them ("纸尿裤照常发", "衣服还要"): the request
+        of the other clauses is not about them."""
+        if self.linker is None or len(slots.product_ids) < 2 or not _KEEP.search(said):
+            return
+        for clause in self.lex.clauses(said):
+            if not _KEEP.search(clause):
+                continue
+            try:
+                mentions = self.linker.link(clause)
+            except Exception:  # a linker fault must not cost the buyer an answer
+                log.exception("entity linker failed")
+                return
+            for m in mentions:
+                pid = getattr(m, "product_id", None)
+                if pid in slots.product_ids and pid not in slots.kept_product_ids and getattr(m, "span", ""):
+                    slots.kept_product_ids.append(pid)
+
     # -- routing ----------------------------------------------------------------------------
 
     def route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
@@ -173,6 +195,7 @@ class Router:
             if tid not in slots.tids:
                 slots.tids.append(tid)
         self._products(text[:MAX_CHARS], slots, state.get("focus_product"))
+        self._kept(said, slots)
 
         def done(intent: str, fine: str, conf: float, source: str, why: str) -> ParsedTurn:
             return ParsedTurn(
@@ -236,7 +259,7 @@ class Router:
         pred = self.classifier.predict(short)
         intent, conf, source = pred.intent, pred.confidence, "classifier"
         why = f"classifier {pred.intent} p={pred.confidence:.2f} (next {pred.runner_up})"
-        if intent == "complaint" and pred.runner_up and not self._dissatisfied(said, slots):
+        if intent == "complaint" and conf < COMPLAINT_SURE and pred.runner_up and not self._dissatisfied(said, slots):
             # A complaint needs words of complaint; "你们" and a question are not enough.
             intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
             why += "; no complaint words, so the runner-up"
@@ -267,6 +290,9 @@ class Router:
             # Two readings and neither sure: "您是想申请退款，还是查快递进度？" beats a wrong flow.
             turn = done("other", "clarify", conf, source, f"{why}; unsure between two, so it asks")
             return turn.model_copy(update={"alternatives": [intent, str(pred.runner_up)]})
+        if intent == "human_agent" and source == "classifier" and conf < HANDOFF_SURE:
+            # A handover is not made on a guess: the drafter answers, and offers a person.
+            return done("other", "open_question", conf, source, f"{why}; too unsure to hand over")
         if intent == "confirm":
             # A yes carries out a change: only the buyer's own yes-words are one, never a guess.
             if kind:
@@ -330,11 +356,16 @@ def build_router(
 ) -> Router:
     """Train the classifier from the data files (about a second) and build the router.
 
-    ``linker`` defaults to the retrieval layer's ``EntityLinker`` for the shop.
+    With ``cache_dir`` a classifier trained before on the same shop, data and code is read
+    back from there (:mod:`bot.router.cache`). ``linker`` defaults to the retrieval layer's
+    ``EntityLinker`` for the shop.
     """
+    from bot.router.cache import trained_classifier
+
     tokenizer = ShopTokenizer(shop_words(shop), cache_dir=cache_dir)
-    classifier = train_default(
-        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop)
+    classifier = trained_classifier(
+        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop),
+        shop_hash=shop.content_hash, cache_dir=cache_dir,
     )
     if linker is None:
         from bot.retrieval.linker import EntityLinker

@@ -17,6 +17,7 @@ class Slots(BaseModel):
 
     tids: list[str] = Field(default_factory=list)
     product_ids: list[str] = Field(default_factory=list)
+    kept_product_ids: list[str] = Field(default_factory=list)  # named only to be kept
     sku_ids: list[str] = Field(default_factory=list)
     props: dict[str, str] = Field(default_factory=dict)
     qty: int | None = None
@@ -28,7 +29,7 @@ class Slots(BaseModel):
     anger: int = 0  # 0 calm, 1 annoyed, 2 strong anger
     threat: bool = False
     ordinal: int | None = None  # 1-based; -1 = the last one
-    status_hint: str | None = None  # WAIT_BUYER_PAY | WAIT_SELLER_SEND_GOODS | SIGNED
+    status_hint: str | None = None  # WAIT_BUYER_PAY | WAIT_SELLER_SEND_GOODS | SIGNED | NOT_SIGNED
     pronoun: bool = False
 
 
@@ -56,6 +57,24 @@ def _contains_any(text: str, words: tuple[str, ...]) -> str | None:
     return next((w for w in words if w and w in text), None)
 
 
+# "没坏" / "还没收到" / "不是质量问题": the word is said not to hold ("是不是坏了" still asks).
+_NEGATION_BEFORE = re.compile(r"(?<!是)(没有|没|未|不是|并非|无)$")
+
+
+def _affirmed(text: str, words: tuple[str, ...]) -> tuple[str | None, bool]:
+    """The first of ``words`` in ``text`` said to hold, and whether one was said not to."""
+    negated = False
+    for w in words:
+        start = text.find(w) if w else -1
+        while start >= 0:
+            if _NEGATION_BEFORE.search(text[max(0, start - 4):start]):
+                negated = True
+            else:
+                return w, negated
+            start = text.find(w, start + 1)
+    return None, negated
+
+
 def extract_slots(norm: str, lex: Lexicon) -> Slots:
     """Read the slots that need no shop knowledge (products come from the entity linker)."""
     slots = Slots()
@@ -74,7 +93,7 @@ def extract_slots(norm: str, lex: Lexicon) -> Slots:
     found = counts(norm, lex.quantity_units)
     if found:
         slots.qty = found[0].n
-    quality = _contains_any(norm, lex.quality_words)
+    quality, _ = _affirmed(norm, lex.quality_words)
     no_reason = _contains_any(norm, lex.no_reason_words)
     if quality:
         slots.reason, slots.reason_kind = quality, "quality"
@@ -90,8 +109,12 @@ def extract_slots(norm: str, lex: Lexicon) -> Slots:
             slots.ordinal = n
             break
     for status, words in lex.status_hints.items():
-        if _contains_any(norm, words):
+        said, denied = _affirmed(norm, words)
+        if said:
             slots.status_hint = status
+            break
+        if denied and status == "SIGNED":
+            slots.status_hint = "NOT_SIGNED"  # "还没收到": on its way, or not sent yet
             break
     slots.pronoun = _contains_any(norm, lex.pronouns) is not None
     return slots

@@ -22,21 +22,21 @@ CACHE_LIMIT = 200_000  # cached runs per tokenizer; the cache restarts empty whe
 _STOP = frozenset("的 了 吗 呢 吧 啊 呀 哦 么 嘛 是 我 你 亲 在 有 和 与 也 都 就 这 那 个 一 请 下 哈".split())
 
 _BASE_LOCK = threading.Lock()
-_BASE: dict[str | None, tuple[dict[str, int], int]] = {}
+_BASE: list[tuple[dict[str, int], int]] = []
 
 
 def _base_dictionary(cache_dir: Path | None) -> tuple[dict[str, int], int]:
-    """jieba's main dictionary, loaded once per process (loading it takes about a second)."""
-    key = str(cache_dir) if cache_dir is not None else None
+    """jieba's main dictionary, loaded once per process (loading it takes about a second),
+    whichever tokenizer asks first; ``cache_dir`` is where jieba keeps its parsed copy."""
     with _BASE_LOCK:
-        if key not in _BASE:
+        if not _BASE:
             loader = jieba.Tokenizer()
             if cache_dir is not None:
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 loader.tmp_dir = str(cache_dir)
             loader.initialize()
-            _BASE[key] = (loader.FREQ, loader.total)
-        return _BASE[key]
+            _BASE.append((loader.FREQ, loader.total))
+        return _BASE[0]
 
 
 class ShopTokenizer:
