@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shop_slug(shop_dir: Path) -> str:
+    """A folder name for the shop's data: its directory's name, in safe characters."""
+    name = re.sub(r"[^0-9A-Za-z_.-]+", "-", Path(shop_dir).resolve().name).strip("-.")
+    return name or "shop"
 
 
 class Settings(BaseSettings):
@@ -17,7 +24,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XIAOER_", extra="ignore")
 
     shop_dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="shop directory")
-    data_dir: Path = Field(default=Path("var"), description="SQLite file and chroma index live here")
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="SQLite file and chroma index live here; unset = var/<shop folder name>, one per shop",
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in data_dir")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -48,7 +58,29 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(
         default=15.0, gt=0, description="how often due scheduled work (reminders, notices, holds) runs"
     )
+    outreach_daily_cap: int = Field(
+        default=3, ge=0,
+        description="unprompted messages of the shop's own (催付, 回访, care) per buyer per day; more wait a day",
+    )
     max_body_bytes: int = Field(default=64_000, gt=0)
+
+    # Scale-out: a shared database schema, Redis between processes, a chroma server.
+    db_auto_upgrade: bool = Field(
+        default=True, description="migrate the database at start-up; false = refuse until `xiaoer db upgrade`"
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for live events, SSE resume, rate limits and job leases; unset = in process"
+    )
+    event_retention: int = Field(
+        default=10_000, gt=0, description="live events kept for consoles that reconnect (Last-Event-ID)"
+    )
+    chroma_url: str | None = Field(
+        default=None, description="chroma server (chroma run), e.g. http://chroma:8000; unset = embedded"
+    )
+    workers: int = Field(default=1, gt=0, description="worker processes of `xiaoer serve`")
+    shutdown_grace_s: float = Field(
+        default=30.0, gt=0, description="how long a stopping server lets turns in flight finish"
+    )
 
     # Language model (optional; the offline template drafter is used without it).
     llm_model: str | None = Field(default=None, description="chat model name; unset = offline drafter")
@@ -60,6 +92,9 @@ class Settings(BaseSettings):
     llm_deadline_s: float = Field(
         default=30.0, gt=0, description="a turn's whole model drafting, regeneration included"
     )
+    llm_max_tokens: int = Field(
+        default=256, gt=0, description="longest chat reply the model may write, in tokens; a reply cut there is not used"
+    )
     embedding_model: str | None = Field(
         default=None, description="OpenAI-compatible embedding model; unset = offline hashed embedder"
     )
@@ -69,6 +104,14 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "XIAOER_OPENAI_API_KEY")
     )
+
+    @model_validator(mode="after")
+    def _data_dir_per_shop(self) -> Settings:
+        """Each shop keeps its own data unless XIAOER_DATA_DIR says otherwise, so serving a
+        second shop never mixes its orders or persona into the demo's."""
+        if "data_dir" not in self.model_fields_set:
+            self.data_dir = Path("var") / shop_slug(self.shop_dir)
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.drafting.citing import cited
 from bot.drafting.facts import Facts, FactsBuilder, Linker, Retriever
 from bot.drafting.limits import ModelLimit
-from bot.drafting.llm import LLMDrafter
+from bot.drafting.llm import LLMDrafter, ModelReply, ModelUsage, StreamStats
 from bot.drafting.prompts import PROMPTS_DIR, PromptSet
 from bot.drafting.template import TemplateDrafter
 from bot.errors import RetryModel
@@ -63,9 +63,14 @@ class Draft(BaseModel):
     passed: bool  # every guard passed
     flag_details: list[str] = Field(default_factory=list)  # "code: detail"
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # Tokens of each model call made for this draft (the first, a regeneration), as the
+    # provider reported them; a call it reported none for is left out.
+    usage: list[ModelUsage] = Field(default_factory=list)
 
 
 T = TypeVar("T")
+# The reason code of a draft the provider cut off at max_tokens (regenerated like a guard failure).
+CUT_OFF = "cut_off"
 # Facts, guards and templates are CPU work of a few milliseconds; more threads than this
 # would only queue for the interpreter lock.
 WORK_THREADS = 4
@@ -108,7 +113,7 @@ class DraftingPipeline:
 
     def _result(
         self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], drafter: Literal["llm", "template"],
-        flags: list[Flag], fallback: str | None, timings: dict[str, float],
+        flags: list[Flag], fallback: str | None, timings: dict[str, float], usage: list[ModelUsage],
     ) -> Draft:
         return Draft(
             text=text,
@@ -120,21 +125,34 @@ class DraftingPipeline:
             fallback_reason=fallback,
             passed=not flags,
             timings_ms={k: round(v, 3) for k, v in timings.items()},
+            usage=list(usage),
         )
 
-    def _template(self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], fallback: str | None, timings: dict[str, float]) -> Draft:
+    def _template(
+        self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], fallback: str | None, timings: dict[str, float],
+        usage: list[ModelUsage],
+    ) -> Draft:
         t0 = time.perf_counter()
         text = self.template.draft(req, facts)
         flags = self._check(text, req, facts, facts_dict)
         timings["template"] = (time.perf_counter() - t0) * 1000
-        return self._result(text, req, facts, facts_dict, "template", flags, fallback, timings)
+        return self._result(text, req, facts, facts_dict, "template", flags, fallback, timings, usage)
 
-    def _judge(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+    def _judge(
+        self, reply: ModelReply, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float],
+        usage: list[ModelUsage],
+    ) -> Draft | str:
         """The model's draft when it passes every guard, else the reasons it failed."""
-        flags = self._check(text, req, facts, facts_dict)
-        if flags:
-            return _reasons(flags)
-        return self._result(text, req, facts, facts_dict, "llm", [], None, timings)
+        if reply.usage is not None:
+            usage.append(reply.usage)
+        flags = self._check(reply.text, req, facts, facts_dict)
+        reasons = [_reasons(flags)] if flags else []
+        if reply.cut_off:
+            assert self.llm is not None
+            reasons.append(f"{CUT_OFF}: 回复超过{self.llm.max_tokens}个token被截断，请写得更短")
+        if reasons:
+            return "；".join(reasons)
+        return self._result(reply.text, req, facts, facts_dict, "llm", [], None, timings, usage)
 
     def _facts_timed(self, req: DraftRequest, timings: dict[str, float]) -> tuple[Facts, dict[str, Any]]:
         t0 = time.perf_counter()
@@ -147,7 +165,9 @@ class DraftingPipeline:
 
     # --- the model, blocking the calling thread --------------------------------------------
 
-    def _model_draft(self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+    def _model_draft(
+        self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float], usage: list[ModelUsage]
+    ) -> Draft | str:
         """The model's guarded draft, or why the template must answer."""
         assert self.llm is not None and self.limit is not None
         if not self.limit.try_acquire():
@@ -156,20 +176,21 @@ class DraftingPipeline:
         try:
             t0 = time.perf_counter()
             try:
-                text = self.llm.draft(req, facts, timeout_s=self.limit.deadline_s)
+                reply = self.llm.draft(req, facts, timeout_s=self.limit.deadline_s)
             except RetryModel as exc:
                 return self._late(deadline, f"model error: {exc}")
             timings["llm"] = (time.perf_counter() - t0) * 1000
-            return self._after_llm(text, req, facts, facts_dict, timings, deadline)
+            return self._after_llm(reply, req, facts, facts_dict, timings, usage, deadline)
         finally:
             self.limit.release()
 
     def _after_llm(
-        self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float], deadline: float
+        self, reply: ModelReply, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float],
+        usage: list[ModelUsage], deadline: float,
     ) -> Draft | str:
         """Guard a model draft; regenerate once with the reasons, within the deadline."""
         assert self.llm is not None and self.limit is not None
-        first = self._judge(text, req, facts, facts_dict, timings)
+        first = self._judge(reply, req, facts, facts_dict, timings, usage)
         if isinstance(first, Draft):
             return first
         left = deadline - time.monotonic()
@@ -177,11 +198,11 @@ class DraftingPipeline:
             return f"{self.limit.deadline_reason(regenerating=True)}; guards: {first}"
         try:
             t0 = time.perf_counter()
-            text = self.llm.draft(req, facts, retry_reason=first, timeout_s=left)
+            reply = self.llm.draft(req, facts, retry_reason=first, timeout_s=left)
             timings["llm_retry"] = (time.perf_counter() - t0) * 1000
         except RetryModel as exc:
             return self._late(deadline, f"guards: {first}; regeneration failed: {exc}", regenerating=True)
-        second = self._judge(text, req, facts, facts_dict, timings)
+        second = self._judge(reply, req, facts, facts_dict, timings, usage)
         return second if isinstance(second, Draft) else f"guards failed twice: {second}"
 
     def _late(self, deadline: float, reason: str, *, regenerating: bool = False) -> str:
@@ -193,7 +214,9 @@ class DraftingPipeline:
 
     # --- the model, awaited ----------------------------------------------------------------
 
-    async def _amodel_draft(self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+    async def _amodel_draft(
+        self, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float], usage: list[ModelUsage]
+    ) -> Draft | str:
         assert self.llm is not None and self.limit is not None
         if not self.limit.try_acquire():
             return self.limit.busy_reason()
@@ -201,29 +224,32 @@ class DraftingPipeline:
             async with asyncio.timeout(self.limit.deadline_s):
                 t0 = time.perf_counter()
                 try:
-                    text = await self.llm.adraft(req, facts)
+                    reply = await self.llm.adraft(req, facts)
                 except RetryModel as exc:
                     return f"model error: {exc}"
                 timings["llm"] = (time.perf_counter() - t0) * 1000
-                return await self._aafter_llm(text, req, facts, facts_dict, timings)
+                return await self._aafter_llm(reply, req, facts, facts_dict, timings, usage)
         except TimeoutError:
             return self.limit.deadline_reason(regenerating="llm" in timings)
         finally:
             self.limit.release()
 
-    async def _aafter_llm(self, text: str, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float]) -> Draft | str:
+    async def _aafter_llm(
+        self, reply: ModelReply, req: DraftRequest, facts: Facts, facts_dict: dict[str, Any], timings: dict[str, float],
+        usage: list[ModelUsage],
+    ) -> Draft | str:
         """:meth:`_after_llm` awaited; the caller's deadline covers it."""
         assert self.llm is not None
-        first = await self._in_worker(self._judge, text, req, facts, facts_dict, timings)
+        first = await self._in_worker(self._judge, reply, req, facts, facts_dict, timings, usage)
         if isinstance(first, Draft):
             return first
         try:
             t0 = time.perf_counter()
-            text = await self.llm.adraft(req, facts, retry_reason=first)
+            reply = await self.llm.adraft(req, facts, retry_reason=first)
             timings["llm_retry"] = (time.perf_counter() - t0) * 1000
         except RetryModel as exc:
             return f"guards: {first}; regeneration failed: {exc}"
-        second = await self._in_worker(self._judge, text, req, facts, facts_dict, timings)
+        second = await self._in_worker(self._judge, reply, req, facts, facts_dict, timings, usage)
         return second if isinstance(second, Draft) else f"guards failed twice: {second}"
 
     # --- entry points ----------------------------------------------------------------------
@@ -235,20 +261,22 @@ class DraftingPipeline:
     def draft(self, req: DraftRequest) -> Draft:
         """Draft in the calling thread, which waits for the model (CLI, evaluation runner)."""
         timings: dict[str, float] = {}
+        usage: list[ModelUsage] = []
         facts, facts_dict = self._facts_timed(req, timings)
-        outcome = self._model_draft(req, facts, facts_dict, timings) if self.llm else None
+        outcome = self._model_draft(req, facts, facts_dict, timings, usage) if self.llm else None
         if isinstance(outcome, Draft):
             return outcome
-        return self._template(req, facts, facts_dict, outcome, timings)
+        return self._template(req, facts, facts_dict, outcome, timings, usage)
 
     async def adraft(self, req: DraftRequest) -> Draft:
         """Draft without holding a thread while the model writes (the server)."""
         timings: dict[str, float] = {}
+        usage: list[ModelUsage] = []
         facts, facts_dict = await self._in_worker(self._facts_timed, req, timings)
-        outcome = await self._amodel_draft(req, facts, facts_dict, timings) if self.llm else None
+        outcome = await self._amodel_draft(req, facts, facts_dict, timings, usage) if self.llm else None
         if isinstance(outcome, Draft):
             return outcome
-        return await self._in_worker(self._template, req, facts, facts_dict, outcome, timings)
+        return await self._in_worker(self._template, req, facts, facts_dict, outcome, timings, usage)
 
     async def astream(
         self, req: DraftRequest, on_done: Callable[[Draft], None] | None = None
@@ -257,8 +285,10 @@ class DraftingPipeline:
         goes through the guards; ``on_done`` receives the final :class:`Draft` (which may be
         a regenerated or template draft when the streamed one failed). When nothing was
         streamed — no model, the model busy, or no first token before an error or the
-        deadline — the template draft's text is yielded whole."""
+        deadline — the template draft's text is yielded whole. ``timings_ms`` has the wait
+        for the first token (``llm_first_token``) besides the whole call (``llm``)."""
         timings: dict[str, float] = {}
+        usage: list[ModelUsage] = []
         facts, facts_dict = await self._in_worker(self._facts_timed, req, timings)
         parts: list[str] = []
         outcome: Draft | str | None = None
@@ -270,7 +300,8 @@ class DraftingPipeline:
                 try:
                     deadline = asyncio.get_running_loop().time() + self.limit.deadline_s
                     t0 = time.perf_counter()
-                    tokens = self.llm.astream(req, facts)
+                    stats = StreamStats()
+                    tokens = self.llm.astream(req, facts, stats)
                     try:
                         while True:
                             # The deadline covers each wait for the model, never a yield to
@@ -279,13 +310,19 @@ class DraftingPipeline:
                                 piece = await anext(tokens, None)
                             if piece is None:
                                 break
+                            if not parts:
+                                timings["llm_first_token"] = (time.perf_counter() - t0) * 1000
                             parts.append(piece)
                             yield piece
                     finally:
                         await tokens.aclose()
                     timings["llm"] = (time.perf_counter() - t0) * 1000
+                    text = "".join(parts).strip()
+                    if not text:
+                        raise RetryModel("the model returned an empty draft")
                     async with asyncio.timeout_at(deadline):
-                        outcome = await self._aafter_llm("".join(parts).strip(), req, facts, facts_dict, timings)
+                        reply = ModelReply(text, stats.usage, stats.cut_off)
+                        outcome = await self._aafter_llm(reply, req, facts, facts_dict, timings, usage)
                 except RetryModel as exc:
                     outcome = f"model error: {exc}"
                 except TimeoutError:
@@ -295,7 +332,7 @@ class DraftingPipeline:
         if isinstance(outcome, Draft):
             draft = outcome
         else:
-            draft = await self._in_worker(self._template, req, facts, facts_dict, outcome, timings)
+            draft = await self._in_worker(self._template, req, facts, facts_dict, outcome, timings, usage)
             if not parts:
                 yield draft.text
         if on_done:

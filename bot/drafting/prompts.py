@@ -11,6 +11,9 @@ A prompt is a Markdown file with YAML front matter::
 
     stock_in: {variables: [item, stock], text: "{item}有货，库存{stock}件"}
 
+``prompts/brief.yaml`` holds, in the same form, the lines in which the language model is told
+the facts (:mod:`bot.drafting.brief`). Their entries are named ``t.KEY`` and ``b.KEY``.
+
 Placeholders use ``str.format`` syntax (``{{`` for a literal brace). At start-up
 :meth:`PromptSet.require` checks that every prompt the code renders exists and declares
 exactly the variables the code passes; any mismatch raises :class:`ConfigError` naming the
@@ -32,6 +35,9 @@ from bot.errors import ConfigError
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 TEMPLATES_FILE = "templates.yaml"
+BRIEF_FILE = "brief.yaml"
+# Files of phrases and the prefix of their entries' names.
+PHRASE_FILES = {TEMPLATES_FILE: "t", BRIEF_FILE: "b"}
 _FORMATTER = string.Formatter()
 
 
@@ -91,6 +97,23 @@ def _front_matter(path: Path) -> tuple[dict[str, Any], str]:
     return meta, body
 
 
+def _phrases(path: Path, prefix: str) -> dict[str, Prompt]:
+    """The entries of a phrase file (absent: none), named ``prefix.KEY``."""
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: must map template names to entries")
+    out: dict[str, Prompt] = {}
+    for key, entry in data.items():
+        source = f"{path.name}:{key}"
+        if not isinstance(entry, dict) or "text" not in entry:
+            raise ConfigError(f"{source}: needs 'text' and 'variables'")
+        name = f"{prefix}.{key}"
+        out[name] = _make(name, str(entry["text"]), entry.get("variables", []), source)
+    return out
+
+
 class PromptSet:
     """Every prompt of a directory (``*.md``) plus its ``templates.yaml`` entries."""
 
@@ -105,16 +128,8 @@ class PromptSet:
         for path in sorted(directory.glob("*.md")):
             meta, body = _front_matter(path)
             prompts[path.stem] = _make(path.stem, body, meta.get("variables", []), path.name)
-        tpath = directory / TEMPLATES_FILE
-        if tpath.exists():
-            data = yaml.safe_load(tpath.read_text(encoding="utf-8")) or {}
-            if not isinstance(data, dict):
-                raise ConfigError(f"{TEMPLATES_FILE}: must map template names to entries")
-            for key, entry in data.items():
-                source = f"{TEMPLATES_FILE}:{key}"
-                if not isinstance(entry, dict) or "text" not in entry:
-                    raise ConfigError(f"{source}: needs 'text' and 'variables'")
-                prompts[f"t.{key}"] = _make(f"t.{key}", str(entry["text"]), entry.get("variables", []), source)
+        for filename, prefix in PHRASE_FILES.items():
+            prompts.update(_phrases(directory / filename, prefix))
         return cls(prompts)
 
     def require(self, name: str, variables: Iterable[str]) -> None:

@@ -8,7 +8,7 @@ kind, a trial size — never a dearer one.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -63,6 +63,13 @@ class Recommender:
         self.shop = shop
         self.relevance = relevance
         self._prices: dict[tuple[str, str, str, tuple[str, ...]], Decimal] = {}
+        # Products per category, in the shop's order: a question looks at its categories
+        # (a few hundred at most), not at every product.
+        self._order = {pid: i for i, pid in enumerate(shop.products)}
+        self._by_category: dict[str, list[Product]] = {}
+        for p in shop.products.values():
+            self._by_category.setdefault(p.category, []).append(p)
+        self._texts: dict[str, str] = {}
 
     # --- prices ----------------------------------------------------------------------------
 
@@ -99,13 +106,27 @@ class Recommender:
             option=label(sku.props) if sku is not None else None,
         )
 
+    def _in_order(self, groups: Iterable[list[Product]]) -> list[Product]:
+        """The products of ``groups`` (whole categories) in the shop's order."""
+        found = [p for group in groups for p in group]
+        found.sort(key=lambda p: self._order[p.id])
+        return found
+
+    def _text(self, p: Product) -> str:
+        text = self._texts.get(p.id)
+        if text is None:
+            text = self._texts[p.id] = product_text(p)
+        return text
+
     # --- by need ---------------------------------------------------------------------------
 
     def kinds_named(self, question: str, naming: Naming) -> list[Product]:
         """Products of the kind the buyer names: a category written out, or a word several
         products share (「精华」, 「充电宝」, 「杯子」)."""
         wanted = core(question)
-        by_category = [p for p in self.shop.products.values() if p.category and normalize(p.category) in wanted]
+        by_category = self._in_order(
+            ps for cat, ps in self._by_category.items() if cat and normalize(cat) in wanted
+        )
         if by_category:
             return by_category
         if naming.tied:
@@ -139,7 +160,7 @@ class Recommender:
                 limit = amount * Decimal(str(_AROUND)) if loose else amount
                 if self.unit_price(p, now, buyer) > limit:
                     continue
-            score = self.relevance.score(wishes, product_text(p)) if wishes.terms else 0.0
+            score = self.relevance.score(wishes, self._text(p)) if wishes.terms else 0.0
             scored.append((score, p))
         if not kind_named and not any(sc > 0 for sc, _ in scored):
             return []
@@ -155,13 +176,20 @@ class Recommender:
         wanted = core(question)
         related = [shop.products[r] for r in focus.related if r in shop.products and r != focus.id]
 
+        def category_match(category: str) -> int:
+            return sum(1 for ch in set(category) if ch in wanted)
+
         def kind_match(p: Product) -> int:
-            return sum(1 for ch in set(p.category) if ch in wanted)
+            return category_match(p.category)
 
         matching = [p for p in related if kind_match(p)]
-        if not matching and any(kind_match(p) for p in shop.products.values() if p.id != focus.id):
+        if not matching:
             matching = sorted(
-                (p for p in shop.products.values() if p.id != focus.id and kind_match(p)),
+                (
+                    p
+                    for cat, ps in self._by_category.items() if category_match(cat)
+                    for p in ps if p.id != focus.id
+                ),
                 key=lambda p: (-kind_match(p), p.id),
             )
         pool = matching or related
@@ -198,9 +226,7 @@ class Recommender:
         titles share (a cup is no cheaper stove, though both are 茶具)."""
         words = [flat(normalize(w)) for w in naming_words if w]
         out = []
-        for p in self.shop.products.values():
-            if p.category != focus.category:
-                continue
+        for p in self._by_category.get(focus.category, []):
             title = flat(normalize(p.title))
             if words and not any(w in title or w == flat(normalize(p.category)) for w in words):
                 continue
