@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 
 
@@ -13,7 +13,7 @@ class Clock(Protocol):
 class SystemClock:
     """Wall-clock time, timezone-aware."""
 
-    def __init__(self, tz: timezone | None = None) -> None:
+    def __init__(self, tz: tzinfo | None = None) -> None:
         self._tz = tz
 
     def now(self) -> datetime:
@@ -38,3 +38,22 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at = self._at + delta
+
+
+class OffsetClock:
+    """Wall-clock time shifted so that it reads ``start`` at construction and then advances
+    in real time (demo mode: a shop's promotions and orders stay current on any day)."""
+
+    def __init__(self, start: datetime, tz: tzinfo | None = None, *, base: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("OffsetClock needs a timezone-aware start")
+        self._base = base or SystemClock(tz)
+        self._tz = tz or start.tzinfo
+        self._offset = start - self._base.now()
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return (self._base.now() + self._offset).astimezone(self._tz)

@@ -4,8 +4,14 @@ Order of work for a turn, so nothing acknowledged is ever lost:
 1. store the buyer message (committed);
 2. the dialogue manager routes it and runs the deterministic flows;
 3. sales / product / policy questions go to the drafting pipeline; the draft becomes a
-   suggestion that waits for an agent (``assist``) or is sent when every guard passes (``auto``);
+   suggestion that the shop's reply policy sends at once (guard-clean, for the
+   intents it names, or every intent in ``auto`` mode) or that waits for an agent with the
+   policy's timers, kept by :class:`~bot.suggestions.assist.AssistDesk`;
 4. store the reply, the dialogue state and the turn result; publish live events.
+
+While an agent has taken over, the flows stay quiet and change nothing, but every buyer
+message still gets a draft for the agent (the copilot). Handing the conversation back makes
+the bot answer what is open (:meth:`Bot.answer_open`).
 
 Each step is its own short piece of storage work; no transaction stays open while the
 model writes. :meth:`Bot.handle` runs the steps in the calling thread (CLI, evaluation
@@ -19,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
@@ -28,9 +34,11 @@ from bot.clock import Clock
 from bot.drafting.pipeline import Draft, DraftRequest
 from bot.errors import NotFound
 from bot.events import EventBus
+from bot.flows.templates import FlowTemplates
 from bot.guards import check_reply
 from bot.ids import IdProvider
 from bot.shop.models import Shop
+from bot.suggestions.assist import AssistDesk
 from bot.turns import Card, ConversationStatus, Source, TurnResult
 
 if TYPE_CHECKING:
@@ -115,8 +123,13 @@ class Bot:
         self.clock = clock
         self.ids = ids
         self.reply_mode = reply_mode
+        self.policy = shop.info.reply_policy
         self.max_message_chars = max_message_chars
         self._workers = anyio.CapacityLimiter(turn_threads)
+        templates = getattr(dialogue, "templates", None) or FlowTemplates(shop)
+        self.desk = AssistDesk(
+            conversations, suggestions, events, ids, clock, templates, agent_name=shop.info.persona.name
+        )
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -142,7 +155,7 @@ class Bot:
     def handle(self, conversation_id: str, buyer_id: str, text: str) -> TurnResult:
         turn = self._open(conversation_id, buyer_id, text)
         if turn.status == "agent":
-            return self._quiet(turn)
+            return self._copilot(turn)
         try:
             step = self._route(turn)
             if isinstance(step, _NeedsDraft):
@@ -152,18 +165,102 @@ class Bot:
         return self._close(turn, step)
 
     async def ahandle(self, conversation_id: str, buyer_id: str, text: str) -> TurnResult:
-        """:meth:`handle` without holding a thread while the model writes."""
+        """:meth:`handle` without holding a thread while the model writes; the draft's
+        tokens are published as they come (``draft.delta`` to the consoles, and
+        ``reply.delta`` to the buyer where the policy would send the draft at once)."""
         turn = await self._in_worker(self._open, conversation_id, buyer_id, text)
         if turn.status == "agent":
-            return await self._in_worker(self._quiet, turn)
+            return await self._acopilot(turn)
         try:
             step = await self._in_worker(self._route, turn)
             if isinstance(step, _NeedsDraft):
-                draft = await self.drafting.adraft(step.request)
+                draft = await self._stream_draft(turn, step, to_buyer=self._sends_at_once(step.outcome.intent))
                 step = await self._in_worker(self._drafted, turn, step, draft)
         except Exception:  # the message is stored; a person takes over rather than an error
             step = self._failed(turn)
         return await self._in_worker(self._close, turn, step)
+
+    async def _stream_draft(self, turn: _Turn, step: _NeedsDraft, *, to_buyer: bool) -> Draft:
+        finished: list[Draft] = []
+        base = {"conversation_id": turn.conversation_id, "turn_id": turn.turn_id}
+        async for piece in self.drafting.astream(step.request, on_done=finished.append):
+            self.events.publish("draft.delta", {**base, "intent": step.outcome.intent, "text": piece})
+            if to_buyer:
+                self.events.publish("reply.delta", {**base, "text": piece})
+        draft = finished[0]
+        if to_buyer and not draft.passed:  # what the buyer saw being written is not sent
+            self.events.publish("reply.retract", base)
+        return draft
+
+    # -- the copilot: an agent has the conversation ----------------------------------------
+
+    def _copilot(self, turn: _Turn) -> TurnResult:
+        """The flows stay quiet (an agent is in charge and nothing changes by itself); the
+        message still gets a draft with its facts and citations for the agent."""
+        try:
+            step = self._copilot_request(turn)
+            answer = self._drafted(turn, step, self.drafting.draft(step.request), copilot=True)
+        except Exception:
+            log.exception("copilot draft failed in conversation %s", turn.conversation_id)
+            return self._quiet(turn)
+        return self._close(turn, answer)
+
+    async def _acopilot(self, turn: _Turn) -> TurnResult:
+        try:
+            step = await self._in_worker(self._copilot_request, turn)
+            draft = await self._stream_draft(turn, step, to_buyer=False)
+            answer = await self._in_worker(self._drafted, turn, step, draft, True)
+        except Exception:
+            log.exception("copilot draft failed in conversation %s", turn.conversation_id)
+            return await self._in_worker(self._quiet, turn)
+        return await self._in_worker(self._close, turn, answer)
+
+    def _copilot_request(self, turn: _Turn) -> _NeedsDraft:
+        from bot.flows.dialogue import FlowOutcome
+
+        parsed = self.dialogue.router.route(turn.text, dict(turn.state))
+        s = parsed.slots
+        outcome = FlowOutcome(
+            reply=None, intent=parsed.intent, fine_intent=parsed.fine_intent, state=dict(turn.state),
+            entities={
+                "product_ids": s.product_ids, "sku_ids": s.sku_ids, "props": s.props, "qty": s.qty,
+                "height_cm": s.height_cm, "weight_kg": s.weight_kg, "tid": s.tids[0] if s.tids else None,
+            },
+        )
+        return _NeedsDraft(outcome, self._draft_request(turn, outcome, dict(turn.state)))
+
+    # -- handing back ------------------------------------------------------------------------
+
+    def answer_open(self, conversation_id: str) -> TurnResult | None:
+        """The bot answers what is open after an agent hands the conversation back: a
+        waiting guard-clean draft goes out as drafted; otherwise the buyer's last unanswered
+        message is taken as a new turn, its draft sent if guard-clean, else a handoff note.
+        None when nothing is open."""
+        if not self.desk.unanswered(conversation_id):
+            return None
+        for s in reversed(self.suggestions.list(status="pending", conversation_id=conversation_id)):
+            if not s.flags:
+                self.desk.deliver(self.suggestions.send_as_drafted(s.id))
+                return None
+        conv = self.conversations.get(conversation_id)
+        last = next(m for m in reversed(self.conversations.messages(conversation_id)) if m.role == "buyer")
+        if conv is None:
+            return None
+        turn = _Turn(
+            conversation_id=conversation_id, buyer_id=conv.buyer_id, text=last.text, status=conv.status,
+            state=dict(conv.state), message_id=last.id, turn_id=self.ids.new_id("t"),
+            now=self.clock.now(), started=time.perf_counter(),
+        )
+        try:
+            step = self._route(turn)
+            if isinstance(step, _NeedsDraft):
+                step = self._drafted(turn, step, self.drafting.draft(step.request), force=True)
+        except Exception:
+            step = self._failed(turn)
+        return self._close(turn, step)
+
+    async def aanswer_open(self, conversation_id: str) -> TurnResult | None:
+        return await self._in_worker(self.answer_open, conversation_id)
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._workers)
@@ -226,13 +323,30 @@ class Bot:
             now=self.clock.now(),
         )
 
-    def _drafted(self, turn: _Turn, step: _NeedsDraft, draft: Draft) -> _Answer:
-        """Store the draft as a suggestion: sent at once in ``auto`` mode when it passed
-        every guard, otherwise waiting for an agent."""
+    def _sends_at_once(self, intent: str) -> bool:
+        return self.policy.sends_at_once(intent, self.reply_mode)
+
+    def _drafted(self, turn: _Turn, step: _NeedsDraft, draft: Draft, copilot: bool = False,
+                 *, force: bool = False) -> _Answer:
+        """Store the draft as a suggestion. The reply policy sends it at once when it passed
+        every guard and its intent is sent at once (``force``: the agent handed back, any
+        guard-clean draft). Otherwise it waits for an
+        agent with the policy's timers; a copilot draft waits for the agent who has the
+        conversation, with only the holding message's timer."""
         outcome = step.outcome
-        auto = self.reply_mode == "auto" and draft.passed
+        policy, now = self.policy, turn.now
+        if copilot:
+            auto, hold_at, due_at = False, now + timedelta(seconds=policy.hold_s), None
+        else:
+            # A draft that passed every guard is one the shop stands behind, the template's
+            # too (it answers from the same facts when the model is busy, slow or refused).
+            auto = draft.passed and (force or self._sends_at_once(outcome.intent))
+            wait = policy.wait_for(outcome.intent)
+            hold_at = now + timedelta(seconds=policy.hold_s) if not auto and policy.hold_s < wait else None
+            due_at = None if auto else now + timedelta(seconds=0 if force else wait)
         suggestion = self.suggestions.create(
-            turn.conversation_id, turn.turn_id, outcome.intent, draft, auto_sent=auto
+            turn.conversation_id, turn.turn_id, outcome.intent, draft, auto_sent=auto,
+            hold_at=hold_at, due_at=due_at, origin="copilot" if copilot else "turn",
         )
         self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
         result = TurnResult(
@@ -255,23 +369,41 @@ class Bot:
         return _Answer(result, dict(turn.state), FAILED_SUMMARY)
 
     def _close(self, turn: _Turn, step: _Answer) -> TurnResult:
-        """Store the dialogue state, a handoff, the delivered reply and the turn."""
+        """Store the dialogue state, a handoff, the delivered reply and the turn.
+
+        A draft that waits for an agent puts a conversation the bot had in 待接入 (``parked``
+        in the engine's state, so that it goes back to the bot once its drafts are decided); a
+        handoff puts it there for a person."""
         result, cid, now = step.result, turn.conversation_id, turn.now
         engine_state = dict(step.state.get("engine", {}))
         engine_state["turns"] = int(engine_state.get("turns", 0)) + 1
         if result.intent == "deny":
             engine_state["declined_at"] = engine_state["turns"]
+        parks = bool(result.suggestion_id) and not result.delivered and turn.status == "bot"
+        if result.handoff:
+            engine_state["parked"] = False
+        elif parks:
+            engine_state["parked"] = True
         self.conversations.save_state(cid, {**step.state, "engine": engine_state}, now)
 
-        if result.handoff and turn.status != "waiting":
+        status = turn.status
+        if result.handoff and (turn.status != "waiting" or step.summary):
             updated = self.conversations.set_status(cid, "waiting", now, summary=step.summary)
             self.events.publish("status", {"conversation_id": cid, "status": updated.status})
-        result.status = "waiting" if result.handoff else turn.status
+            status = "waiting"
+        elif parks:
+            updated = self.conversations.set_status(cid, "waiting", now)
+            self.events.publish("status", {"conversation_id": cid, "status": updated.status, "waiting_for_draft": True})
+            status = "waiting"
+        result.status = status  # type: ignore[assignment]
         if result.delivered and result.reply:
             reply = self.conversations.add_message(
                 cid, "bot", result.reply, now, self.ids.new_id("m"), turn_id=turn.turn_id
             )
             self._publish_message(reply)
+            self.suggestions.settle(cid, holds_only=True)  # the buyer has a first reply
+            if status == "waiting" and not result.handoff:
+                self.desk.resume(cid)
         return self._finish(result, turn.message_id, turn.started)
 
     def _base(self, turn: _Turn, outcome: FlowOutcome) -> dict[str, Any]:
@@ -287,7 +419,7 @@ class Bot:
         }
 
     def _history(self, conversation_id: str) -> list[tuple[str, str]]:
-        messages = self.conversations.messages(conversation_id)
+        messages = self.conversations.recent(conversation_id, HISTORY_TURNS * 2 + 1)
         # The last message is the buyer's current one; the drafter gets it as the question.
         return [(m.role, m.text) for m in messages[-(HISTORY_TURNS * 2 + 1) : -1]]
 

@@ -7,13 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import Clock, FrozenClock, SystemClock
+from bot.clock import Clock, FrozenClock, OffsetClock, SystemClock
 from bot.config import Settings
-from bot.events import EventBus
+from bot.events import EventBus, RedisEventBus, build_event_bus
 from bot.ids import IdProvider, SequentialIds, UuidIds
 from bot.scheduling import Scheduler
 from bot.shop import Shop, load_shop
-from bot.storage.db import create_all, make_engine
+from bot.leases import build_lease
+from bot.storage.db import make_engine
+from bot.storage.schema import prepare as prepare_schema
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
     from bot.retrieval.hybrid import HybridRetriever
     from bot.retrieval.linker import EntityLinker
     from bot.router.router import Router
+    from bot.outreach.service import Outreach
     from bot.suggestions.service import SuggestionService
+    from bot.workbench.service import WorkbenchService
 
 
 @dataclass
@@ -47,9 +51,11 @@ class Services:
     router: Router
     dialogue: DialogueManager
     drafting: DraftingPipeline
-    events: EventBus
+    events: EventBus | RedisEventBus
     bot: Bot
     scheduler: Scheduler
+    workbench: WorkbenchService
+    outreach: Outreach
     eval_mode: bool = False
     ephemeral: bool = False
 
@@ -71,7 +77,7 @@ class Services:
 
         with self.db.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
-                if table.name.startswith(("conv_", "sugg_")):
+                if table.name.startswith(("conv_", "sugg_", "outreach_", "workbench_")):
                     conn.execute(table.delete())
 
 
@@ -85,7 +91,7 @@ def build_services(
     ephemeral: bool = False,
     eval_mode: bool = False,
     progress: bool = False,
-    events: EventBus | None = None,
+    events: EventBus | RedisEventBus | None = None,
     model_limit: ModelLimit | None = None,
 ) -> Services:
     """Build every component for one shop.
@@ -105,16 +111,23 @@ def build_services(
     from bot.router.router import build_router
     from bot.suggestions.guard import ShopReplyGuard
     from bot.suggestions.service import SuggestionService
+    from bot.outreach.service import build_outreach
+    from bot.workbench.log import ActionLog
+    from bot.workbench.service import WorkbenchService
 
-    shop = shop or load_shop(settings.shop_dir)
+    # A shop validated before (same files, same code) is read back from the data directory.
+    shop = shop or load_shop(settings.shop_dir, cache_dir=None if ephemeral else settings.data_dir / "cache")
     if clock is None:
         clock = FrozenClock(datetime.now(shop.tz)) if eval_mode else SystemClock(shop.tz)  # type: ignore[arg-type]
+        if settings.demo and not eval_mode and shop.info.demo_now is not None:
+            # The demo shop's promotions and orders stay current: its clock starts at demo_now.
+            clock = OffsetClock(shop.info.demo_now, shop.tz)
     if ids is None:
         ids = SequentialIds() if eval_mode else UuidIds()
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.sqlalchemy_url)
-    create_all(db)
+    prepare_schema(db, auto_upgrade=settings.db_auto_upgrade)  # migrate, or refuse an unknown schema
 
     orders = SqlOrderBackend(db, shop)
     orders.ensure_seeded()
@@ -131,19 +144,27 @@ def build_services(
     )
     dialogue = DialogueManager(shop, orders, router, clock, ids)
     drafting = build_pipeline(shop, settings, retriever, linker, clock, limit=model_limit)
-    events = events or EventBus()
+    events = events or build_event_bus(settings.redis_url, retention=settings.event_retention)
     reply_mode = settings.reply_mode or shop.info.reply_mode
     bot = Bot(
         shop, conversations, dialogue, drafting, suggestions, events, clock, ids,
         reply_mode=reply_mode, max_message_chars=settings.max_message_chars,
     )
     # Jobs (outreach, drafts waiting for an agent) are added to it where they are built.
-    scheduler = Scheduler(clock)
+    scheduler = Scheduler(clock, build_lease(settings.redis_url))
+    scheduler.add(bot.desk)  # drafts waiting for an agent: holding messages, late drafts
+    workbench = WorkbenchService(shop, orders, ActionLog(db, tz=shop.tz), clock, ids)
+    outreach = build_outreach(
+        shop, db, orders, conversations, events, workbench, ids, daily_cap=settings.outreach_daily_cap
+    )
+    for job in outreach.jobs:  # 催付, notices, 回访, care, then their delivery
+        scheduler.add(job)
     return Services(
         settings=settings, shop=shop, clock=clock, ids=ids, db=db, orders=orders,
         conversations=conversations, accounts=accounts, suggestions=suggestions,
         retriever=retriever, linker=linker, router=router, dialogue=dialogue,
         drafting=drafting, events=events, bot=bot, scheduler=scheduler,
+        workbench=workbench, outreach=outreach,
         eval_mode=eval_mode, ephemeral=ephemeral,
     )
 

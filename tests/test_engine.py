@@ -82,9 +82,15 @@ def test_the_bot_stays_quiet_while_an_agent_serves(tmp_path: Path) -> None:
     services = services_for(tmp_path)
     cid = services.bot.start_conversation("b04")
     services.conversations.claim(cid, "demo", NOW)
+    before = services.orders.export().orders
     turn = services.bot.handle(cid, "b04", "我要取消订单")
-    assert turn.reply == "" and turn.status == "agent"
+    assert not turn.delivered and turn.status == "agent" and turn.action is None
     assert [m.role for m in services.conversations.messages(cid)] == ["buyer"]
+    assert services.orders.export().orders == before  # the flows changed nothing
+    # The copilot: the agent still gets a draft for the message, waiting for them.
+    draft = services.suggestions.get(turn.suggestion_id)  # type: ignore[arg-type]
+    assert draft is not None and draft.status == "pending" and draft.origin == "copilot"
+    assert draft.due_at is None  # never sent by a timer while the agent has the conversation
 
 
 def test_any_shop_in_the_format_works(tmp_path: Path, mini_shop) -> None:

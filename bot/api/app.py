@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
-from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval, routes_suggestions
+from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval, routes_reports, routes_suggestions
+from bot.api import routes_workbench
 from bot.api.auth import TokenSigner, signing_key
 from bot.api.docs import install_docs
 from bot.api.errors import ERROR_RESPONSES, BodyLimit, install_error_handlers
 from bot.api.headers import SecurityHeaders
 from bot.api.ratelimit import build_rate_limiter
 from bot.config import Settings
-from bot.errors import Conflict
+from bot.errors import ConfigError, Conflict
+from bot.health import check_ready
 from bot.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -44,8 +50,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
-            app.state.services = build_services(settings, eval_mode=eval_mode)
+            try:
+                app.state.services = build_services(settings, eval_mode=eval_mode)
+            except ConfigError as exc:  # an unknown schema, a broken shop: say why, in one line
+                log.error("%s", exc)
+                raise
         _settle_demo_agent(app.state.services)
+        app.state.draining.clear()
+        restore = _drain_on_signal(app.state.draining)
         stop = asyncio.Event()
         ticking = None
         if not app.state.services.eval_mode:  # in eval mode the runner ticks after each wait:
@@ -55,9 +67,12 @@ def create_app(
         try:
             yield
         finally:
+            app.state.draining.set()
+            restore()
             stop.set()
             if ticking is not None:
                 await ticking
+            app.state.services.events.close()
 
     app = FastAPI(
         title="店小二 xiaoer",
@@ -69,6 +84,7 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.services = services
+    app.state.draining = asyncio.Event()  # set when the server stops: streams end, /readyz is 503
     benchmark = eval_mode or (services is not None and services.eval_mode)
     key = signing_key(settings, eval_mode=benchmark)
     if key.warning:
@@ -88,10 +104,25 @@ def create_app(
             body["shop"] = app.state.services.shop.info.name
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """就绪检查：数据库、事件总线与向量库都可用时 200，否则（含关闭中）503。"""
+        services = getattr(app.state, "services", None)
+        if services is None:
+            return JSONResponse({"status": "starting", "checks": []}, status_code=503)
+        state = check_ready(services, draining=app.state.draining.is_set())
+        body = {
+            "status": "ready" if state.ready else ("draining" if state.draining else "unavailable"),
+            "checks": [asdict(c) for c in state.checks],
+        }
+        return JSONResponse(body, status_code=200 if state.ready else 503)
+
     app.include_router(routes_buyer.router)
     app.include_router(routes_agent.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_suggestions.router)
+    app.include_router(routes_reports.router)
+    app.include_router(routes_workbench.router)
     if eval_mode or (services is not None and services.eval_mode):
         app.include_router(routes_eval.router)
 
@@ -106,7 +137,35 @@ def create_app(
     def console_page() -> FileResponse:
         return FileResponse(STATIC / "console.html")
 
+    @app.get("/workbench", include_in_schema=False)
+    def workbench_page() -> FileResponse:
+        return FileResponse(STATIC / "workbench.html")
+
     return app
+
+
+def _drain_on_signal(draining: asyncio.Event) -> Callable[[], None]:
+    """On SIGTERM/SIGINT mark the app as draining, then let the server's own handler stop it:
+    live streams end at once (consoles reconnect elsewhere) while turns in flight finish."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def hook(sig: int, frame: Any) -> None:
+        draining.set()
+        handler = previous.get(sig)
+        if callable(handler):
+            handler(sig, frame)
+
+    for sig in previous:
+        signal.signal(sig, hook)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is hook:
+                signal.signal(sig, handler)
+
+    return restore
 
 
 def _settle_demo_agent(services: Services) -> None:

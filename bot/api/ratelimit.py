@@ -3,7 +3,8 @@
 :class:`LimitsRateLimiter` counts with the ``limits`` library in a moving window. Its
 counters live in the storage a URL names: ``memory://`` (this process) by default; any
 storage the library knows, such as ``redis://host:6379`` with the ``redis`` package
-installed, shares them between processes. :class:`NoRateLimits` lifts every limit (eval
+installed, shares them between processes; with ``XIAOER_REDIS_URL`` set and no storage of
+their own, the counters live in that Redis. :class:`NoRateLimits` lifts every limit (eval
 mode, ``XIAOER_RATE_LIMITS=false``).
 """
 
@@ -115,4 +116,7 @@ def build_rate_limiter(settings: Settings, *, lifted: bool = False) -> RateLimit
         "demo_login": settings.rate_limit_demo_login,
         "chat": settings.rate_limit_chat,
     }
-    return LimitsRateLimiter(rules, settings.rate_limit_storage)
+    storage = settings.rate_limit_storage
+    if storage == "memory://" and settings.redis_url:  # one Redis serves every process
+        storage = settings.redis_url
+    return LimitsRateLimiter(rules, storage)

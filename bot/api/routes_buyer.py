@@ -32,6 +32,9 @@ from bot.api.sse import event_stream
 from bot.services import Services
 
 router = APIRouter()
+# What a buyer's page hears of its own conversation; drafts for agents (draft.delta,
+# suggestion.*) never reach it.
+BUYER_EVENTS = frozenset({"message", "status", "reply.delta", "reply.retract"})
 
 
 def _buyer_public(services: Services, buyer_id: str) -> BuyerPublic:
@@ -124,7 +127,9 @@ def new_conversation(buyer: BuyerDep, services: ServicesDep) -> dict[str, str]:
 @router.get("/api/conversations/{conversation_id}", response_model=ConversationPublic, tags=["buyer"])
 def get_conversation(conversation_id: str, buyer: BuyerDep, services: ServicesDep) -> ConversationPublic:
     conv = _own_conversation(services, conversation_id, buyer.buyer_id)
-    return conversation_public(conv, services.conversations.messages(conversation_id))
+    return conversation_public(
+        conv, services.conversations.messages(conversation_id), agent_name=services.shop.info.persona.name
+    )
 
 
 @router.post("/api/chat", tags=["buyer"], dependencies=[Depends(limit_chat)])
@@ -157,13 +162,16 @@ def rate(conversation_id: str, body: RatingIn, buyer: BuyerDep, services: Servic
 def buyer_events(
     conversation_id: str, request: Request, buyer: BuyerDep, services: ServicesDep
 ) -> Any:
-    """本会话的实时事件（SSE）：新消息、状态变化。"""
+    """本会话的实时事件（SSE）：新消息、状态变化，以及自动发送的回复正在生成的文字
+    （``reply.delta``；未通过合规检查时 ``reply.retract`` 撤回）。"""
     _own_conversation(services, conversation_id, buyer.buyer_id)
 
     def accept(event: dict[str, Any]) -> bool:
-        return event["kind"] in ("message", "status") and event["data"].get(
-            "conversation_id"
-        ) == conversation_id
+        data = event["data"]
+        if event["kind"] not in BUYER_EVENTS or data.get("conversation_id") != conversation_id:
+            return False
+        # Notes for agents (an override, a handoff reason) are system messages: never the buyer's.
+        return not (event["kind"] == "message" and (data.get("message") or {}).get("role") == "system")
 
     return event_stream(request, services.events, accept)
 

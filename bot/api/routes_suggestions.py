@@ -1,7 +1,9 @@
 """Agent routes for drafted replies: list, read, accept, edit, reject.
 
 Accepting or editing posts the final text to the conversation as a bot message authored by
-the agent and publishes ``suggestion.decided``. Two agents deciding the same suggestion: the
+the agent and publishes ``suggestion.decided`` (:meth:`bot.suggestions.assist.AssistDesk.deliver`).
+Rejecting leaves the buyer's question open: the console opens the reply box on it, and the
+reply policy's timer still ends in an answer (a handoff note) when no one writes. Two agents deciding the same suggestion: the
 first wins, the second gets 409. A text that fails the guards is refused with 422 and its
 flags; sent again with ``override: true`` it goes out and the override is recorded.
 """
@@ -66,21 +68,7 @@ def flagged_response(exc: FlaggedReply) -> JSONResponse:
 
 def _deliver(services: Services, suggestion: Suggestion) -> None:
     """Send the decided text to the buyer's conversation and tell the consoles."""
-    if suggestion.sent_text:
-        message = services.conversations.add_message(
-            suggestion.conversation_id,
-            "bot",
-            suggestion.sent_text,
-            services.clock.now(),
-            services.ids.new_id("m"),
-            author=suggestion.decided_by,
-            turn_id=suggestion.turn_id,
-        )
-        services.events.publish(
-            "message",
-            {"conversation_id": message.conversation_id, "message": message.model_dump(mode="json")},
-        )
-    services.events.publish("suggestion.decided", suggestion.model_dump(mode="json"))
+    services.bot.desk.deliver(suggestion)
 
 
 @router.get("/api/agent/suggestions", response_model=list[Suggestion])

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.conversations.store import Conversation, Message
 from bot.turns import TurnResult
+
+if TYPE_CHECKING:
+    from bot.orders.backend import Ticket
+    from bot.shop.models import Buyer, Order, Shop
 
 
 UNSTORABLE = {
@@ -155,18 +159,110 @@ class MessagePublic(BaseModel):
 class ConversationPublic(BaseModel):
     id: str
     status: str
-    agent: str | None = Field(default=None, description="接待中的客服")
+    agent: str | None = Field(default=None, description="接待中的客服（店铺的客服昵称）")
     rating: int | None
+    waiting_for_draft: bool = Field(default=False, description="等待中的是客服对回复的确认，而非转人工")
     messages: list[MessagePublic]
+
+
+class OrderBrief(BaseModel):
+    tid: str
+    status: str
+    status_text: str
+    items: str
+    total_paid: str
+    created: datetime
+
+
+class RefundBrief(BaseModel):
+    tid: str
+    type_text: str
+    status: str
+    status_text: str
+    amount: str
+    created: datetime | None = None
+
+
+class TicketBrief(BaseModel):
+    tid: str | None
+    kind: str
+    note: str
+    status: str
+    created: datetime
+
+
+class ConversationBrief(BaseModel):
+    id: str
+    status: str
+    created: datetime
+    updated: datetime
+    summary: str | None = None
+    rating: int | None = None
+
+
+class BuyerProfile(BaseModel):
+    """The console's side panel (like 千牛's): who the buyer is and what they have with the shop."""
+
+    buyer_id: str
+    nick: str
+    vip_level: int
+    orders: list[OrderBrief]
+    refunds: list[RefundBrief]
+    tickets: list[TicketBrief]
+    conversations: list[ConversationBrief]
+
+
+def buyer_profile(
+    shop: Shop, buyer: Buyer, orders: list[Order], tickets: list[Ticket], conversations: list[Conversation],
+    *, current: str | None = None,
+) -> BuyerProfile:
+    """The side panel of ``buyer``: orders newest first, their after-sales, tickets, and the
+    buyer's other conversations (not ``current``); times in the shop's timezone."""
+    from bot.flows import views
+    from bot.money import fmt
+
+    tz = shop.tz
+    return BuyerProfile(
+        buyer_id=buyer.id, nick=buyer.nick, vip_level=buyer.vip_level,
+        orders=[
+            OrderBrief(
+                tid=o.tid, status=o.status, status_text=views.STATUS_TEXT.get(o.status, o.status),
+                items=views.items_text(shop, o), total_paid=fmt(o.total_paid), created=o.created.astimezone(tz),
+            )
+            for o in orders
+        ],
+        refunds=[
+            RefundBrief(
+                tid=o.tid, type_text=views.REFUND_TYPE_TEXT[r.type], status=r.status,
+                status_text=views.REFUND_STATUS_TEXT[r.status], amount=fmt(r.amount),
+                created=r.created.astimezone(tz) if r.created else None,
+            )
+            for o in orders for r in o.refunds
+        ],
+        tickets=[
+            TicketBrief(tid=t.tid, kind=t.kind, note=t.note, status=t.status, created=t.created.astimezone(tz))
+            for t in tickets
+        ],
+        conversations=[
+            ConversationBrief(
+                id=c.id, status=c.status, created=c.created.astimezone(tz), updated=c.updated.astimezone(tz),
+                summary=c.summary, rating=c.rating,
+            )
+            for c in conversations if c.id != current
+        ][:10],
+    )
 
 
 def message_public(m: Message) -> MessagePublic:
     return MessagePublic(id=m.id, seq=m.seq, role=m.role, text=m.text, created=m.created)
 
 
-def conversation_public(conv: Conversation, messages: list[Message]) -> ConversationPublic:
+def conversation_public(conv: Conversation, messages: list[Message], *, agent_name: str) -> ConversationPublic:
+    """The buyer's view: the agent is named by the shop's persona (``agent_name``), never by
+    an account name."""
     return ConversationPublic(
-        id=conv.id, status=conv.status, agent=conv.agent, rating=conv.rating,
+        id=conv.id, status=conv.status, agent=agent_name if conv.agent else None, rating=conv.rating,
+        waiting_for_draft=conv.status == "waiting" and bool(conv.state.get("engine", {}).get("parked")),
         messages=[message_public(m) for m in messages if m.role != "system"],
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import admin_cmds, eval_cmds, retrieval_cmds, serve_cmds, shop_cmds
+from bot.cli import admin_cmds, db_cmds, eval_cmds, report_cmds, retrieval_cmds, serve_cmds, shop_cmds
 
 app = typer.Typer(
     help=(
@@ -17,7 +17,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (shop_cmds, serve_cmds, retrieval_cmds, eval_cmds, admin_cmds):
+for module in (shop_cmds, serve_cmds, retrieval_cmds, eval_cmds, admin_cmds, db_cmds, report_cmds):
     module.register(app)
 
 

@@ -1,4 +1,5 @@
-"""Transcript benchmarks (``xiaoer eval``) and agent-feedback reports (``xiaoer report``)."""
+"""Transcript benchmarks (``xiaoer eval``) and the agent-feedback report (``xiaoer report
+suggestions``, registered with the other reports in :mod:`bot.cli.report_cmds`)."""
 
 from __future__ import annotations
 
@@ -182,52 +183,6 @@ def suggestions(
         json_out.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _share(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0%}"
-
-
-def ops(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="where the service keeps its SQLite file (default ./var)"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write the report with charts here"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the figures as JSON here"),
-) -> None:
-    """运营报告 — intents, actions, handoffs, latency, ratings and draft acceptance, with charts."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from bot.config import Settings
-    from bot.ops_report import ops_figures, render_html
-    from bot.storage.db import create_all, make_engine
-
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
-    url = settings.sqlalchemy_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        typer.echo(f"✗ no data yet: {url.removeprefix('sqlite:///')} does not exist", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    engine = make_engine(url)
-    create_all(engine)
-    figures = ops_figures(engine)
-    table = Table(title="运营概览")
-    table.add_column("意图")
-    table.add_column("轮次", justify="right")
-    table.add_column("转人工", justify="right")
-    for intent, n in figures["intents"].items():
-        table.add_row(intent, str(n), str(figures["handoffs_by_intent"].get(intent, 0)))
-    console = Console()
-    console.print(table)
-    lat = figures["latency_ms"]
-    console.print(
-        f"会话 {figures['conversations']} · 轮次 {figures['turns']} · "
-        f"延迟 p50/p95 {lat['p50'] or 0:.0f}/{lat['p95'] or 0:.0f} ms · 平均满意度 {figures['mean_rating'] or '—'}"
-    )
-    if html_out:
-        html_out.write_text(render_html(figures), encoding="utf-8")
-        console.print(f"HTML report: {html_out}")
-    if json_out:
-        slim = {**figures, "latency_ms": {k: v for k, v in lat.items() if k != "values"}}
-        json_out.write_text(json.dumps(slim, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
 def register(app: typer.Typer) -> None:
     eval_app = typer.Typer(
         cls=_RunByDefault,
@@ -240,8 +195,3 @@ def register(app: typer.Typer) -> None:
     eval_app.command("run")(run)
     eval_app.command("compare")(compare)
     app.add_typer(eval_app, name="eval")
-
-    report_app = typer.Typer(no_args_is_help=True, help="Reports over stored data.")
-    report_app.command("suggestions")(suggestions)
-    report_app.command("ops")(ops)
-    app.add_typer(report_app, name="report")

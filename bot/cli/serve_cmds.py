@@ -1,7 +1,13 @@
-"""``xiaoer serve``: build everything for a shop and start the web service."""
+"""``xiaoer serve``: build everything for a shop and start the web service.
+
+With ``--workers N`` the shop is checked, the database migrated and the index built once
+here; then uvicorn starts N worker processes, each building its app with
+:func:`worker_app` from the same environment (the throwaway demo key included).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,6 +32,14 @@ def register(app: typer.Typer) -> None:
                 help="benchmark server: frozen settable clock, sequential ids, /api/eval routes",
             ),
         ] = False,
+        workers: Annotated[
+            Optional[int],
+            typer.Option(
+                "--workers", min=1,
+                help="worker processes (default XIAOER_WORKERS or 1); more than one wants "
+                "PostgreSQL (XIAOER_DATABASE_URL) and Redis (XIAOER_REDIS_URL)",
+            ),
+        ] = None,
     ) -> None:
         """启动客服服务 — start the chat page, the agent console and the HTTP API.
 
@@ -35,6 +49,10 @@ def register(app: typer.Typer) -> None:
 
         Needs XIAOER_SECRET_KEY (32+ characters) to sign logins, unless XIAOER_DEMO=true
         (demo accounts, a throwaway key) or --eval-mode.
+
+        The database is migrated at start (XIAOER_DB_AUTO_UPGRADE=false: refuse instead,
+        until `xiaoer db upgrade`). On SIGTERM the server stops taking connections, ends
+        live streams and lets turns in flight finish (up to XIAOER_SHUTDOWN_GRACE_S).
         """
         import uvicorn
         from pydantic import SecretStr
@@ -43,7 +61,7 @@ def register(app: typer.Typer) -> None:
         from bot.api.app import DEMO_AGENT, create_app
         from bot.api.auth import InsecureSecretKey, signing_key
         from bot.config import Settings
-        from bot.errors import ShopInvalid
+        from bot.errors import ConfigError, ShopInvalid
         from bot.services import build_services
 
         console = Console()
@@ -56,7 +74,12 @@ def register(app: typer.Typer) -> None:
             overrides["host"] = host
         if port is not None:
             overrides["port"] = port
+        if workers is not None:
+            overrides["workers"] = workers
         settings = Settings(**overrides)  # type: ignore[arg-type]
+        if settings.workers > 1 and eval_mode:
+            console.print("[red]✗ 评测模式只能单进程运行 / --eval-mode runs one process: drop --workers[/red]")
+            raise typer.Exit(1)
         try:
             key = signing_key(settings, eval_mode=eval_mode)
         except InsecureSecretKey as exc:
@@ -76,7 +99,9 @@ def register(app: typer.Typer) -> None:
             for problem in exc.problems:
                 console.print(f"[red]✗[/red] {problem}", highlight=False)
             raise typer.Exit(1) from None
-        application = create_app(settings, services)
+        except ConfigError as exc:  # e.g. a database schema this code does not know
+            console.print(f"[red]✗ {exc}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
         url = f"http://{settings.host}:{settings.port}"
         drafter = f"LLM {settings.llm_model}" if settings.llm_model else "离线模板 (offline templates)"
         console.print(f"[bold green]店小二已启动[/bold green] · {services.shop.info.name}")
@@ -89,7 +114,47 @@ def register(app: typer.Typer) -> None:
             console.print("  [yellow]演示模式 (XIAOER_DEMO)：演示账号已开启，请勿用于真实店铺[/yellow]")
         if eval_mode:
             console.print("  [yellow]评测模式：时钟可设置，/api/eval 已开启，不限流[/yellow]")
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+        grace = settings.shutdown_grace_s
+        if settings.workers == 1:
+            application = create_app(settings, services)
+            uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning",
+                        timeout_graceful_shutdown=grace)
+            return
+        console.print(f"  工作进程  {settings.workers} (workers)")
+        if not settings.redis_url:
+            console.print("  [yellow]! 未设置 XIAOER_REDIS_URL：各进程的实时事件、限流与定时任务互不相通 / "
+                          "without Redis, live events, rate limits and job leases stay per process[/yellow]")
+        services.db.dispose()
+        del services  # each worker builds its own; the parent only supervises
+        os.environ.update(_worker_env(settings))
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=settings.workers,
+                    host=settings.host, port=settings.port, log_level="warning",
+                    timeout_graceful_shutdown=grace)
+
+
+def worker_app() -> object:
+    """The app of one worker process, from the environment ``serve`` prepared."""
+    from bot.api.app import create_app
+    from bot.config import Settings
+
+    return create_app(Settings())
+
+
+def _worker_env(settings: object) -> dict[str, str]:
+    """The settings given on the command line, as the environment the workers read."""
+    from bot.config import Settings
+
+    assert isinstance(settings, Settings)
+    env = {
+        "XIAOER_SHOP_DIR": str(Path(settings.shop_dir).resolve()),
+        "XIAOER_DATA_DIR": str(Path(settings.data_dir).resolve()),
+        "XIAOER_HOST": settings.host,
+        "XIAOER_PORT": str(settings.port),
+        "XIAOER_WORKERS": str(settings.workers),
+    }
+    if settings.secret_key is not None:
+        env["XIAOER_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    return env
 
 
 def _port_taken(host: str, port: int) -> str | None:

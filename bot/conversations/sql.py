@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bot.conversations.paging import Cursor, Page
 from bot.conversations.store import Conversation, Message, Role
 from bot.errors import Conflict, NotFound, TellCustomer
 from bot.storage.db import Base, UtcDateTime
@@ -56,6 +58,11 @@ conversations_table = Table(
     Column("updated", UtcDateTime, nullable=False),
     Column("waiting_since", UtcDateTime, nullable=True),
     Column("message_count", Integer, nullable=False, default=0),
+    # The console queue, page by page (see ``SqlConversationStore.page``): the waiting ones
+    # by how long they wait, the others by their last change, optionally of one status.
+    Index("conv_queue_waiting", "status", "waiting_since", "n"),
+    Index("conv_queue_updated", "updated", "n"),
+    Index("conv_queue_status_updated", "status", "updated", "n"),
 )
 
 messages_table = Table(
@@ -186,6 +193,70 @@ class SqlConversationStore:
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return [self._conversation(r._mapping) for r in rows]
+
+    def page(
+        self, status: ConversationStatus | None = None, *, limit: int = 50, cursor: Cursor | None = None
+    ) -> Page:
+        """One page of :meth:`list`'s order, by keyset: the waiting conversations first
+        (longest wait first), then the others by ``updated`` desc. ``cursor`` is the previous
+        page's ``next``; each page costs the same however many conversations there are."""
+        if limit <= 0:
+            raise ValueError("limit must be positive")
+        if status is not None:
+            _check_status(status)
+        c = conversations_table.c
+        items: builtins.list[Conversation] = []
+        rows: builtins.list[Any] = []
+        with self._engine.connect() as conn:
+            if status in (None, "waiting") and (cursor is None or cursor.part == "waiting"):
+                stmt = select(conversations_table).where(c.status == "waiting")
+                if cursor is not None:
+                    ws, up, n = cursor.waiting_since, cursor.updated, cursor.n
+                    stmt = stmt.where(
+                        (c.waiting_since > ws)
+                        | ((c.waiting_since == ws) & ((c.updated < up) | ((c.updated == up) & (c.n < n))))
+                    )
+                stmt = stmt.order_by(c.waiting_since.asc(), c.updated.desc(), c.n.desc()).limit(limit + 1)
+                rows = conn.execute(stmt).all()
+                items = [self._conversation(r._mapping) for r in rows[:limit]]
+                if len(rows) > limit:
+                    last = rows[limit - 1]._mapping
+                    return Page(items, Cursor(
+                        "waiting", waiting_since=last["waiting_since"], updated=last["updated"], n=last["n"]
+                    ))
+                cursor = None
+            if status != "waiting" and len(items) < limit:
+                want = limit - len(items)
+                stmt = select(conversations_table)
+                stmt = stmt.where(c.status == status) if status is not None else stmt.where(c.status != "waiting")
+                if cursor is not None and cursor.part == "others":
+                    up, n = cursor.updated, cursor.n
+                    stmt = stmt.where((c.updated < up) | ((c.updated == up) & (c.n < n)))
+                stmt = stmt.order_by(c.updated.desc(), c.n.desc()).limit(want + 1)
+                rows = conn.execute(stmt).all()
+                items.extend(self._conversation(r._mapping) for r in rows[:want])
+                if len(rows) > want:
+                    last = rows[want - 1]._mapping
+                    return Page(items, Cursor("others", updated=last["updated"], n=last["n"]))
+            elif status != "waiting":
+                # The page is full of waiting ones: the others start on the next page.
+                return Page(items, Cursor("others-start"))
+        return Page(items, None)
+
+    def last_messages(self, conversation_ids: builtins.list[str]) -> dict[str, Message]:
+        """The newest message of each conversation (by its message counter and the unique
+        index on conversation and number: one row each, not the whole history)."""
+        if not conversation_ids:
+            return {}
+        m, c = messages_table.c, conversations_table.c
+        stmt = (
+            select(messages_table)
+            .join(conversations_table, c.id == m.conversation_id)
+            .where(c.id.in_(conversation_ids), m.seq == c.message_count)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {r._mapping["conversation_id"]: self._message(r._mapping) for r in rows}
 
     def save_state(self, conversation_id: str, state: dict[str, Any], now: datetime) -> None:
         self._update(conversation_id, {"state": state, "updated": now})
@@ -323,6 +394,20 @@ class SqlConversationStore:
                 .order_by(m.seq)
             ).all()
         return [self._message(r._mapping) for r in rows]
+
+    def recent(self, conversation_id: str, limit: int) -> builtins.list[Message]:
+        """The last ``limit`` messages, oldest first (by ``LIMIT``, not the whole history)."""
+        if limit <= 0:
+            return []
+        m = messages_table.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(messages_table)
+                .where(m.conversation_id == conversation_id)
+                .order_by(m.seq.desc())
+                .limit(limit)
+            ).all()
+        return [self._message(r._mapping) for r in reversed(rows)]
 
     # --- turns -----------------------------------------------------------------------------
 

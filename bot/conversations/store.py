@@ -64,6 +64,9 @@ class ConversationStore(Protocol):
 
     def messages(self, conversation_id: str) -> list[Message]: ...
 
+    def recent(self, conversation_id: str, limit: int) -> list[Message]:
+        """The last ``limit`` messages, oldest first."""
+
     def save_state(self, conversation_id: str, state: dict[str, Any], now: datetime) -> None: ...
 
     def set_status(

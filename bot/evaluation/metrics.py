@@ -51,7 +51,7 @@ def compute_metrics(report: Report) -> dict[str, Any]:
         "reply_checks": _reply_checks(turns),
         "handoff": handoff_metrics(turns),
         "guard_violations": _violations(turns),
-        "latency_ms": latency_metrics(t.latency_ms for t in turns if t.error is None),
+        "latency_ms": latency_metrics(t.latency_ms for t in turns if t.error is None and t.kind == "user"),
         "suites": [
             {"name": s.name, "file": s.file, **_rate(s.passed, len(s.cases))} for s in report.suites
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,9 @@ class Check(BaseModel):
 class TurnRecord(BaseModel):
     index: int
     user: str
+    kind: Literal["user", "wait", "staff"] = Field("user", description="a buyer message, the clock moving on, or a staff action")
+    outbound: list[str] = Field(default_factory=list, description="unprompted messages to the buyer since the previous turn")
+    refused: bool | None = Field(default=None, description="staff turns: the workbench refused the action (nothing changed)")
     expect: dict[str, Any] = Field(default_factory=dict)
     reply: str = ""
     intent: str | None = None

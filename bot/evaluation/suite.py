@@ -8,21 +8,24 @@ turn that can never pass.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Literal, Sequence, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError, ShopInvalid
 from bot.evaluation.vocabulary import canonical
 from bot.shop import Shop, load_shop
 from bot.shop import yamlio
 from bot.shop.models import Order
+from bot.workbench.actions import STAFF_ACTIONS, StaffAction
 
 SUITE_SUFFIXES = (".yaml", ".yml")
+REPLY_KEYS = ("reply_contains", "reply_any", "reply_not_contains")
 
 
 class _Strict(BaseModel):
@@ -47,8 +50,13 @@ class Expect(_Strict):
     reply_any: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
     handoff: bool | None = None
+    outbound_contains: list[str] = Field(default_factory=list)
+    outbound_any: list[str] = Field(default_factory=list)
+    outbound_not_contains: list[str] = Field(default_factory=list)
+    outbound: Literal["none"] | None = None  # nothing was sent unprompted since the last turn
 
-    @field_validator("intent", "action", "reply_contains", "reply_any", "reply_not_contains", mode="before")
+    @field_validator("intent", "action", "reply_contains", "reply_any", "reply_not_contains",
+                     "outbound_contains", "outbound_any", "outbound_not_contains", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)
@@ -69,7 +77,7 @@ class Expect(_Strict):
     @classmethod
     def _known_actions(cls, value: list[str] | None) -> list[str] | None:
         if value is not None:
-            known = canonical().expectable_actions
+            known = (*canonical().expectable_actions, *STAFF_ACTIONS)
             if not value:
                 raise ValueError("an empty list of actions can never match")
             for name in value:
@@ -77,7 +85,8 @@ class Expect(_Strict):
                     raise ValueError(f"unknown action {name!r} (known: {', '.join(known)})")
         return value
 
-    @field_validator("reply_contains", "reply_any", "reply_not_contains")
+    @field_validator("reply_contains", "reply_any", "reply_not_contains",
+                     "outbound_contains", "outbound_any", "outbound_not_contains")
     @classmethod
     def _no_blank(cls, value: list[str]) -> list[str]:
         if any(not s.strip() for s in value):
@@ -87,10 +96,96 @@ class Expect(_Strict):
     def is_empty(self) -> bool:
         return self == Expect()
 
+    def expects_outbound(self) -> bool:
+        return bool(self.outbound_contains or self.outbound_any or self.outbound_not_contains or self.outbound)
+
+    @model_validator(mode="after")
+    def _outbound_none_alone(self) -> Expect:
+        if self.outbound == "none" and (self.outbound_contains or self.outbound_any):
+            raise ValueError("outbound: none cannot also expect outbound messages")
+        return self
+
+
+TurnKind = Literal["user", "wait", "staff"]
+_WAIT = re.compile(r"^(?:\d+[smhd])+$")
+_WAIT_PART = re.compile(r"(\d+)([smhd])")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_OUTBOUND_KEYS = frozenset({"outbound_contains", "outbound_any", "outbound_not_contains", "outbound"})
+_STAFF_KEYS = frozenset({"action", *REPLY_KEYS, *_OUTBOUND_KEYS})
+
+
+def parse_wait(text: str) -> timedelta:
+    """``45m``, ``3d``, ``1h30m`` → a timedelta (units s, m, h, d)."""
+    flat = str(text).replace(" ", "")
+    if not _WAIT.match(flat):
+        raise ValueError(f"wait {text!r} is not a duration like 45m, 2h, 3d or 1h30m (units s, m, h, d)")
+    delta = timedelta()
+    for amount, unit in _WAIT_PART.findall(flat):
+        delta += timedelta(**{_UNIT[unit]: int(amount)})
+    if delta <= timedelta():
+        raise ValueError("wait must move the clock forward")
+    return delta
+
 
 class Turn(_Strict):
-    user: str  # may be empty: how the bot takes a blank message is worth testing too
+    """One turn: a buyer message (``user``), the clock moving on (``wait``) or a workbench
+    action of the shop's staff (``staff``)."""
+
+    user: str | None = None  # may be empty: how the bot takes a blank message is worth testing too
+    wait: str | None = None
+    staff: StaffAction | None = None
     expect: Expect = Field(default_factory=Expect)
+
+    @field_validator("wait", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise ValueError(f"wait {value!r} needs a unit: s, m, h or d (e.g. 45m)")
+        parse_wait(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Turn:
+        given = [k for k in ("user", "wait", "staff") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a turn is exactly one of user, wait or staff")
+        used = set(self.expect.model_dump(exclude_defaults=True))
+        if self.kind == "wait" and used - _OUTBOUND_KEYS:
+            bad = ", ".join(sorted(used - _OUTBOUND_KEYS))
+            raise ValueError(f"a wait turn can only expect outbound messages, not {bad}")
+        staff_actions = set(STAFF_ACTIONS)
+        if self.kind == "staff":
+            if used - _STAFF_KEYS:
+                bad = ", ".join(sorted(used - _STAFF_KEYS))
+                raise ValueError(f"a staff turn can expect action, reply and outbound keys, not {bad}")
+            wrong = set(self.expect.action or []) - staff_actions - {canonical().no_action}
+            if wrong:
+                raise ValueError(f"a staff turn's action is a staff action or none, not {', '.join(sorted(wrong))}")
+        elif self.kind == "user" and set(self.expect.action or []) & staff_actions:
+            raise ValueError("a buyer turn cannot expect a staff action")
+        return self
+
+    @property
+    def kind(self) -> TurnKind:
+        if self.wait is not None:
+            return "wait"
+        return "staff" if self.staff is not None else "user"
+
+    @property
+    def wait_delta(self) -> timedelta:
+        assert self.wait is not None
+        return parse_wait(self.wait)
+
+    @property
+    def label(self) -> str:
+        """How the turn reads in a report."""
+        if self.wait is not None:
+            return f"wait: {self.wait}"
+        if self.staff is not None:
+            return f"staff: {self.staff.action} {self.staff.tid}"
+        return self.user or ""
 
 
 class FinalState(_Strict):

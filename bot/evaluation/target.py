@@ -6,13 +6,14 @@ Both give the same :class:`Target` interface, so a suite gives the same results 
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.orders.backend import OrdersExport
 from bot.shop import Shop
 from bot.turns import TurnResult
+from bot.workbench.actions import ActionOutcome, StaffAction
 
 
 class Chat(Protocol):
@@ -35,7 +36,20 @@ class Target(Protocol):
 
     def orders(self) -> OrdersExport: ...
 
+    def advance(self, delta: timedelta) -> None:
+        """Move the frozen clock on by ``delta`` and run the scheduled work that fell due."""
+
+    def staff(self, action: StaffAction) -> ActionOutcome:
+        """Perform a workbench action as the shop's staff; a refused one changes nothing."""
+
+    def outbound(self, buyer_id: str) -> list[str]:
+        """Every unprompted message delivered to the buyer since the case began, in order."""
+
     def close(self) -> None: ...
+
+
+# The staff account transcripts act as on the workbench.
+TRANSCRIPT_STAFF = "transcript"
 
 
 class TargetError(Exception):
@@ -102,6 +116,19 @@ class InProcessTarget:
     def orders(self) -> OrdersExport:
         return self._services.orders.export()
 
+    def advance(self, delta: timedelta) -> None:
+        self._services.clock.advance(delta)
+        self._services.scheduler.tick()
+
+    def staff(self, action: StaffAction) -> ActionOutcome:
+        return self._services.workbench.perform(action, TRANSCRIPT_STAFF)  # type: ignore[no-any-return]
+
+    def outbound(self, buyer_id: str) -> list[str]:
+        outreach = getattr(self._services, "outreach", None)
+        if outreach is None:  # services without an outbox send nothing unprompted
+            return []
+        return [m.text for m in outreach.sent_to(buyer_id)]
+
     def close(self) -> None:
         closer = getattr(self._services, "close", None)
         if callable(closer):
@@ -166,6 +193,19 @@ class HttpTarget:
 
     def orders(self) -> OrdersExport:
         return OrdersExport.model_validate(_json(_call(self._client.get, "/api/eval/orders")))
+
+    def advance(self, delta: timedelta) -> None:
+        _json(_call(self._client.post, "/api/eval/wait", json={"seconds": delta.total_seconds()}))
+
+    def staff(self, action: StaffAction) -> ActionOutcome:
+        body = action.model_dump(mode="json", exclude_none=True)
+        return ActionOutcome.model_validate(_json(_call(self._client.post, "/api/eval/staff", json=body)))
+
+    def outbound(self, buyer_id: str) -> list[str]:
+        response = _call(self._client.get, "/api/eval/outbound", params={"buyer_id": buyer_id})
+        if response.status_code == 404:  # a server without an outbox sends nothing unprompted
+            return []
+        return [str(m["text"]) for m in _json(response)]
 
     def close(self) -> None:
         if self._owns_client:

@@ -52,7 +52,9 @@ def summary(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, why: str, 
     mood = "愤怒" if slots.anger >= 2 else ("不满" if slots.anger == 1 else "平静")
     if slots.threat:
         mood += "，提到差评/投诉"
-    tid = state.focus_tid or (slots.tids[0] if slots.tids else None)
+    # Only an order of this buyer is "the order": 「投诉12315」 names the hotline, not order 12315.
+    own = {o.tid for o in ctx.orders}
+    tid = next((t for t in [state.focus_tid, *slots.tids] if t and t in own), None)
     reason = {"asked": "买家要求人工", "accepted": "买家接受转人工", "upset": "买家情绪激动或威胁",
               "confused": "连续两轮未能理解"}[why]
     parts = [

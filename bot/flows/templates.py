@@ -3,10 +3,15 @@
 Each entry is ``name: {variables: [...], text: "..."}``. The text may use only declared
 variables (checked at load); rendering without a declared variable raises ``ConfigError``
 naming it. ``term``, ``bot`` and ``shop`` come from the shop's persona.
+
+A buyer never reads an internal id: when a record id passed in (``refund_id``,
+``ticket_id``) is one the id provider made (a prefix and a long hex run) rather than one a
+person can read out (``R3``), the template's ``<name>_noid`` variant is used where it exists.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,13 @@ from bot.errors import ConfigError
 from bot.shop.models import Shop
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts" / "flows"
+RECORD_IDS = ("refund_id", "ticket_id")
+_INTERNAL_ID = re.compile(r"^[A-Za-z]{1,3}(?=[0-9a-f]*[a-f])[0-9a-f]{8,}$")
+
+
+def internal_id(value: object) -> bool:
+    """An id made by the id provider (``Rde4c801a08ec47d3``), meaningless to a buyer."""
+    return isinstance(value, str) and bool(_INTERNAL_ID.match(value))
 
 
 class FlowTemplates:
@@ -52,6 +64,9 @@ class FlowTemplates:
     def render(self, template: str, /, **values: Any) -> str:
         if template not in self._templates:
             raise ConfigError(f"no flow template named {template!r}")
+        plain = f"{template}_noid"
+        if plain in self._templates and any(internal_id(values.get(k)) for k in RECORD_IDS):
+            template = plain
         declared, text = self._templates[template]
         merged = {**self._persona, **values}
         missing = sorted(declared - merged.keys())

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.shop.models import Address, Buyer, Order, Refund
+from bot.shop.models import Address, Buyer, Order, Refund, RefundStatus, Shipping
 
 
 class Ticket(BaseModel):
@@ -25,10 +25,12 @@ class Ticket(BaseModel):
     id: str
     tid: str | None = None
     buyer: str
-    kind: Literal["urge_shipping", "handoff", "complaint", "other"]
+    kind: Literal["urge_shipping", "handoff", "complaint", "low_rating", "other"]
     note: str
     created: datetime
     status: Literal["open", "done"] = "open"
+    closed_at: datetime | None = None
+    closed_note: str | None = None  # what the staff member who closed it wrote
 
 
 class OrdersExport(BaseModel):
@@ -66,3 +68,15 @@ class OrderBackend(Protocol):
     def add_ticket(self, ticket: Ticket, *, key: str) -> Ticket: ...
 
     def tickets(self, tid: str | None = None) -> list[Ticket]: ...
+
+    def ship_order(self, tid: str, shipping: Shipping, *, key: str) -> Order:
+        """WAIT_SELLER_SEND_GOODS → WAIT_BUYER_CONFIRM_GOODS with ``shipping`` set."""
+
+    def move_refund(
+        self, tid: str, refund_id: str, *, expect: frozenset[str], to: RefundStatus, key: str
+    ) -> Order:
+        """Move an after-sale record from one of the ``expect`` statuses to ``to``, keeping
+        the refund ledger: money that goes back settles the item, a refusal frees it."""
+
+    def close_ticket(self, ticket_id: str, note: str, at: datetime, *, key: str) -> Ticket:
+        """An open ticket → done, with the closing note."""

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -44,7 +45,7 @@ from bot.errors import Conflict, NotFound
 from bot.orders import ledger
 from bot.orders.backend import OrdersExport, Ticket
 from bot.orders.ledger import Breach, ItemBalance
-from bot.shop.models import Address, Buyer, Order, Refund, Shop
+from bot.shop.models import Address, Buyer, Order, Refund, RefundStatus, Shipping, Shop
 from bot.storage.db import Base, UtcDateTime
 
 # Bump when the stored layout changes: an old database is then re-seeded at start-up.
@@ -229,6 +230,24 @@ class SqlOrderBackend:
             ).scalars()
             return [Order.model_validate(d) for d in docs]
 
+    def orders_in(self, statuses: Iterable[str], *, signed_between: tuple[datetime, datetime] | None = None) -> list[Order]:
+        """Orders in one of ``statuses`` (in seed order), for scheduled work that looks at few
+        of them; ``signed_between`` keeps those whose parcel was signed in that span."""
+        o = orders_table.c
+        stmt = select(o.doc).where(o.doc["status"].as_string().in_(list(statuses))).order_by(o.seq)
+        if signed_between is not None:
+            # ISO strings compare as text only within one offset: widen by a day, then compare times.
+            lo, hi = signed_between
+            signed = o.doc["shipping"]["signed_at"].as_string()
+            stmt = stmt.where(signed >= (lo - timedelta(days=1)).isoformat(),
+                              signed <= (hi + timedelta(days=1)).isoformat())
+        with self._engine.connect() as conn:
+            found = [Order.model_validate(d) for d in conn.execute(stmt).scalars()]
+        if signed_between is None:
+            return found
+        lo, hi = signed_between
+        return [x for x in found if x.shipping and x.shipping.signed_at and lo <= x.shipping.signed_at <= hi]
+
     def export(self) -> OrdersExport:
         """Buyers and orders in seed order, tickets in the order they were added."""
         with self._engine.connect() as conn:
@@ -334,6 +353,77 @@ class SqlOrderBackend:
 
         return Ticket.model_validate(self._change("add_ticket", ticket.id, key, apply))
 
+    def ship_order(self, tid: str, shipping: Shipping, *, key: str) -> Order:
+        """WAIT_SELLER_SEND_GOODS → WAIT_BUYER_CONFIRM_GOODS; :class:`Conflict` from any other."""
+
+        def apply(conn: Connection) -> dict[str, Any]:
+            order = _locked_order(conn, tid)
+            if order.status != "WAIT_SELLER_SEND_GOODS":
+                raise Conflict(f"订单 {tid} 不是待发货状态，不能发货")
+            shipped = order.model_copy(
+                update={"status": "WAIT_BUYER_CONFIRM_GOODS", "shipping": shipping.model_copy()}
+            )
+            return _save(conn, Order.model_validate(shipped.model_dump()))
+
+        return Order.model_validate(self._change("ship_order", tid, key, apply))
+
+    def move_refund(
+        self, tid: str, refund_id: str, *, expect: frozenset[str], to: RefundStatus, key: str
+    ) -> Order:
+        """Move after-sale ``refund_id`` of order ``tid`` from one of ``expect`` to ``to``.
+
+        The ledger follows in the same transaction: money that goes back (``SUCCESS`` of a
+        refund or return) settles the items, a refusal, a closing or a finished exchange frees
+        them; an order whose every item went back is closed. :class:`Conflict` when the record
+        is no longer in an ``expect`` status (someone moved it first) or the ledger refuses.
+        """
+
+        def apply(conn: Connection) -> dict[str, Any]:
+            order = _locked_order(conn, tid)
+            refund = next((r for r in order.refunds if r.id == refund_id), None)
+            if refund is None:
+                raise NotFound(f"订单 {tid} 没有售后单 {refund_id}")
+            if refund.status not in expect:
+                raise Conflict(f"售后单 {refund_id} 的状态已变为 {refund.status}")
+            moved = refund.model_copy(update={"status": to})
+            doc = order.model_dump(mode="json")
+            doc["refunds"] = [
+                moved.model_dump(mode="json") if r.id == refund_id else r.model_dump(mode="json")
+                for r in order.refunds
+            ]
+            after = Order.model_validate(doc)
+            if ledger.breaches_of(after):
+                raise Conflict(_refusal(ledger.breaches_of(after)[0][1]))
+            if refund.is_open and not moved.is_open:
+                _settle_items(conn, order, moved)
+            balances = ledger.ledger_of(after)
+            if moved.status == "SUCCESS" and ledger.is_money(moved) and all(
+                b.refunded_by is not None for b in balances.values()
+            ):
+                after = after.model_copy(update={"status": "TRADE_CLOSED"})
+            return _save(conn, after)
+
+        return Order.model_validate(self._change("move_refund", f"{tid}:{refund_id}", key, apply))
+
+    def close_ticket(self, ticket_id: str, note: str, at: datetime, *, key: str) -> Ticket:
+        """An open ticket → done with ``note``; :class:`Conflict` when it is already done."""
+
+        def apply(conn: Connection) -> dict[str, Any]:
+            doc = conn.execute(
+                select(tickets_table.c.doc).where(tickets_table.c.id == ticket_id).with_for_update()
+            ).scalar()
+            if doc is None:
+                raise NotFound(f"没有工单 {ticket_id}")
+            ticket = Ticket.model_validate(doc)
+            if ticket.status != "open":
+                raise Conflict(f"工单 {ticket_id} 已经关闭")
+            closed = ticket.model_copy(update={"status": "done", "closed_at": at, "closed_note": note})
+            out = closed.model_dump(mode="json")
+            conn.execute(update(tickets_table).where(tickets_table.c.id == ticket_id).values(doc=out))
+            return out
+
+        return Ticket.model_validate(self._change("close_ticket", ticket_id, key, apply))
+
     def _change(
         self, op: str, target: str, key: str, apply: Callable[[Connection], dict[str, Any]]
     ) -> dict[str, Any]:
@@ -429,6 +519,30 @@ def _take_items(conn: Connection, order: Order, refund: Refund) -> None:
             raise Conflict("退款金额超过了商品的实付金额，这次没有办理") from exc
         if taken != 1:
             raise Conflict("这件商品已经退过款或有进行中的售后，不能重复申请")
+
+
+def _settle_items(conn: Connection, order: Order, moved: Refund) -> None:
+    """Free the items the open record ``moved`` held in ``order_ledger``: its money goes back
+    (``SUCCESS`` refund or return) or is released (refused, closed, a finished exchange).
+    Each item must still be held by this very record; the CHECK constraints hold the money."""
+    t = ledger_table.c
+    settles = moved.status == "SUCCESS" and ledger.is_money(moved)
+    for oid, share in ledger.shares(order, moved).items():
+        values: dict[str, Any] = {"open_refund": None, "open_fen": t.open_fen - share}
+        if settles:
+            values.update(refunded_by=moved.id, refunded_fen=t.refunded_fen + share)
+        stmt = (
+            update(ledger_table)
+            .where(and_(t.tid == order.tid, t.oid == oid, t.open_refund == moved.id,
+                        t.refunded_by.is_(None)))
+            .values(**values)
+        )
+        try:
+            taken = conn.execute(stmt).rowcount
+        except IntegrityError as exc:
+            raise Conflict("退款金额超过了商品的实付金额，这次没有办理") from exc
+        if taken != 1:
+            raise Conflict("这件商品的售后记录与账目不一致，这次没有办理")
 
 
 def _refusal(breach: Breach) -> str:

@@ -257,7 +257,7 @@ def open_retriever(
     the index in memory (tests, benchmark runs); otherwise chroma lives on disk there."""
     tokenizer = tokenizer or shop_tokenizer(shop)
     embedder = embedder or make_embedder(settings, tokenizer=None)
-    store = IndexStore.open(shop, embedder, persist_dir)
+    store = IndexStore.open(shop, embedder, persist_dir, chroma_url=settings.chroma_url)
     passages = build_passages(shop)
     snapshot, report = store.ingest(shop, passages, tokenizer, embedder, progress=progress)
     linker = EntityLinker(shop, tokenizer=tokenizer) if shop.products else None

@@ -5,7 +5,10 @@ focus, "黑色的那个" → that product's black SKUs. Everything is derived fr
 construction: titles, title parts, categories, attribute values, SKU property values and ids.
 A query is a scan over the normalised text, looking up its substrings of the alias lengths
 that start with each character (no regex per alias, no loop over products),
-plus a rapidfuzz pass for typos only when nothing product-specific matched exactly.
+plus a rapidfuzz pass for typos only when nothing product-specific matched exactly. The typo
+pass scores only a shortlist: the aliases that share enough characters with the text to
+reach the cutoff at all (:class:`_CharIndex`), in their original order, so it finds what a
+pass over every alias finds.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -165,6 +168,45 @@ class _PropIndex:
         ]
 
 
+class _CharIndex:
+    """Which of a list of strings could reach a ``fuzz.partial_ratio`` of ``cutoff`` with a text.
+
+    ``partial_ratio`` aligns the shorter string (length ``m``) with windows of the longer one
+    and scores ``200·LCS / (m + w)`` for a window of length ``w ≤ m``; reaching ``cutoff``
+    therefore needs ``LCS ≥ m·cutoff / (200 − cutoff)`` (the window as short as the common
+    part). The common part never exceeds the characters the two strings share, counted with
+    repeats, so a string sharing fewer cannot match. Per character the index holds the
+    strings containing it and how often; a query adds those counts up (numpy, no Python loop
+    over strings) and keeps the strings at or above the bound, in their original order.
+    """
+
+    def __init__(self, strings: list[str], cutoff: float) -> None:
+        self.strings = strings
+        self.ratio = cutoff / (200.0 - cutoff)
+        self.lengths = np.array([len(s) for s in strings], dtype=np.int32)
+        rows: dict[str, list[int]] = defaultdict(list)
+        counts: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(strings):
+            for ch, n in Counter(text).items():
+                rows[ch].append(i)
+                counts[ch].append(n)
+        self.postings = {
+            ch: (np.array(rows[ch], dtype=np.int32), np.array(counts[ch], dtype=np.int32)) for ch in rows
+        }
+
+    def shortlist(self, text: str) -> list[str]:
+        shared = np.zeros(len(self.strings), dtype=np.int32)
+        for ch, n in Counter(text).items():
+            posting = self.postings.get(ch)
+            if posting is not None:
+                rows, counts = posting
+                shared[rows] += np.minimum(counts, n)  # rows are distinct within a posting
+        shorter = np.minimum(self.lengths, len(text))
+        # A small slack below the bound keeps float rounding on the safe side.
+        keep = np.flatnonzero((shared > 0) & (shared >= shorter * self.ratio - 1e-9))
+        return [self.strings[i] for i in keep]
+
+
 class EntityLinker:
     """Resolve product and SKU mentions in buyer text against one shop."""
 
@@ -186,6 +228,7 @@ class EntityLinker:
             lengths[alias[0]].add(len(alias))
         self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
         self._fuzzy = [a for a in self._aliases if len(a) >= 3 and not a.isascii()]
+        self._fuzzy_index = _CharIndex(self._fuzzy, FUZZY_CUTOFF)
         # Aliases shared by many products: owner by product, and the most one can add.
         self._pids = list(shop.products)
         index = {pid: i for i, pid in enumerate(self._pids)}
@@ -306,7 +349,7 @@ class EntityLinker:
         if len(text) < 3:
             return out
         for alias, ratio, _ in process.extract(
-            text, self._fuzzy, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+            text, self._fuzzy_candidates(text), scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
         ):
             for a in self._aliases[alias]:
                 if a.kind in ("prop", "attribute"):
@@ -316,12 +359,17 @@ class EntityLinker:
                     out[a.product_id] = (score, [])
         return out
 
+    def _fuzzy_candidates(self, text: str) -> list[str]:
+        """The aliases the typo pass scores against ``text`` (normalised): every alias that
+        could reach FUZZY_CUTOFF, in the order of all aliases (rapidfuzz breaks ties by it)."""
+        return self._fuzzy_index.shortlist(text)
+
     def link(
         self, text: str, *, focus_product: str | None = None, fuzzy: bool = True
     ) -> list[ProductMention]:
         """Products ``text`` mentions, best first. With ``focus_product`` (the product being
         talked about), words like 黑色的那个 resolve within that product. ``fuzzy=False``
-        skips the typo pass (its cost grows with the number of products)."""
+        skips the typo pass."""
         norm = normalize(text or "")[:500]
         if not norm:
             return self._focus_only(focus_product)

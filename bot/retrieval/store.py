@@ -2,7 +2,8 @@
 
 Layout under ``persist_dir``::
 
-    chroma.sqlite3, …                  chromadb PersistentClient (vectors + each passage's digest)
+    chroma.sqlite3, …                  chromadb PersistentClient (vectors + each passage's digest),
+                                       or a chroma server (``XIAOER_CHROMA_URL``) holding them
     xiaoer-index/<collection>/CURRENT   name of the live generation
     xiaoer-index/<collection>/gen-000007/{meta.json, passages.jsonl, vectors.npy}
 
@@ -66,6 +67,21 @@ def chroma_settings() -> Any:
     return chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False)
 
 
+def chroma_http_client(url: str) -> Any:
+    """A client of the chroma server at ``url`` (``chroma run``), e.g. ``http://chroma:8000``."""
+    from urllib.parse import urlsplit
+
+    import chromadb
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"chroma 地址应如 http://host:8000 / chroma URL must look like http://host:8000: {url!r}")
+    ssl = parts.scheme == "https"
+    return chromadb.HttpClient(
+        host=parts.hostname, port=parts.port or (443 if ssl else 8000), ssl=ssl, settings=chroma_settings()
+    )
+
+
 def collection_name(shop: Shop, embedder: Embedder) -> str:
     shop_key = hashlib.sha1(str(shop.root).encode()).hexdigest()[:10]
     emb_key = hashlib.sha1(embedder.name.encode()).hexdigest()[:8]
@@ -88,7 +104,11 @@ class IndexStore:
             state_dir.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def open(cls, shop: Shop, embedder: Embedder, persist_dir: Path | None) -> IndexStore:
+    def open(
+        cls, shop: Shop, embedder: Embedder, persist_dir: Path | None, *, chroma_url: str | None = None
+    ) -> IndexStore:
+        """The shop's index: in memory (``persist_dir=None``), embedded on disk, or on a chroma
+        server (``chroma_url``) shared by every replica, with the snapshots in ``persist_dir``."""
         import chromadb
 
         if persist_dir is None:
@@ -96,7 +116,10 @@ class IndexStore:
             name = f"{collection_name(shop, embedder)}-m{next(_ephemeral_names)}"
             return cls(client, name, None)
         persist_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings())
+        if chroma_url:
+            client = chroma_http_client(chroma_url)
+        else:
+            client = chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings())
         name = collection_name(shop, embedder)
         return cls(client, name, persist_dir / STATE_DIR / name)
 

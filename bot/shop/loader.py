@@ -39,7 +39,7 @@ class _Collector:
         self.root = root
         self.problems: list[ShopProblem] = []
         self.hashes: dict[str, str] = {}
-        self.nodes: dict[str, yaml.Node | None] = {}
+        self.nodes: dict[str, yaml.Node | None] = {}  # composed only for files with problems
         self.broken_ids: set[str] = set()  # ids of files that failed: no cascade of errors
 
     def rel(self, path: Path) -> str:
@@ -52,8 +52,20 @@ class _Collector:
     def add_at(self, path: Path, loc: str, message: str) -> None:
         """A problem found after validation, at a dotted key path inside ``path``."""
         parts: list[int | str] = [int(p) if p.isdigit() else p for p in loc.split(".")]
-        line = yamlio.line_of(self.nodes.get(self.rel(path)), parts)
+        line = yamlio.line_of(self.node(path), parts)
         self.add(path, f"{line} {loc}" if line else loc, message)
+
+    def node(self, path: Path, text: str | None = None) -> yaml.Node | None:
+        """The node tree of a YAML file of the shop (for line numbers), composed once."""
+        rel = self.rel(path)
+        if rel not in self.nodes:
+            if text is None:
+                try:
+                    text = path.read_bytes().decode("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = ""
+            self.nodes[rel] = yamlio.compose(text)
+        return self.nodes[rel]
 
     def read(self, path: Path) -> str | None:
         try:
@@ -75,13 +87,12 @@ class _Collector:
         if text is None:
             return None
         try:
-            data, node = yamlio.parse(text)
+            data = yamlio.load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = str(mark.line + 1) if mark is not None else ""
             self.add(path, where, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
             return None
-        self.nodes[self.rel(path)] = node
         if isinstance(data, dict) and data.get("id") is not None:
             self.broken_ids.add(str(data["id"]))  # until it validates
         if wrap is not None:
@@ -92,6 +103,7 @@ class _Collector:
                 self.broken_ids.discard(str(data.get("id")))
             return result
         except ValidationError as exc:
+            node = self.node(path, text)
             for err in exc.errors():
                 loc = list(err["loc"])
                 if wrap is not None and loc and loc[0] == wrap:
@@ -157,8 +169,20 @@ def parse_rule(name: str, text: str, problems: _Collector | None = None) -> Rule
     return RuleDoc(file=name, title=title or Path(name).stem, tags=meta.tags, sections=sections)
 
 
-def load_shop(root: str | Path) -> Shop:
-    """Load the shop at ``root`` or raise :class:`ShopInvalid` listing every problem."""
+def load_shop(root: str | Path, *, cache_dir: Path | None = None) -> Shop:
+    """Load the shop at ``root`` or raise :class:`ShopInvalid` listing every problem.
+
+    With ``cache_dir`` a shop that validated before is read back from there instead
+    (:func:`bot.shop.cache.cached_shop`): the same shop, without parsing and validating
+    every file again, as long as no file of the shop and nothing of the code has changed."""
+    if cache_dir is not None:
+        from bot.shop.cache import cached_shop
+
+        return cached_shop(Path(root), cache_dir, _validate)
+    return _validate(Path(root))
+
+
+def _validate(root: Path) -> Shop:
     root = Path(root).resolve()
     c = _Collector(root)
     if not root.is_dir():

@@ -6,6 +6,7 @@ without an offset take the shop's timezone (passed in the validation context as 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -18,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -102,6 +104,46 @@ class Outreach(Strict):
         return value.strip()
 
 
+# The canonical intents of the transcript format: the keys of ``reply_policy.intents``.
+PolicyIntent = Literal[
+    "greeting", "chitchat", "product_info", "size_advice", "stock", "price_promotion",
+    "recommendation", "shipping_policy", "payment", "order_status", "logistics",
+    "modify_address", "cancel_order", "refund", "return", "exchange", "complaint", "invoice",
+    "human_agent", "confirm", "deny", "other",
+]
+
+
+class IntentReply(Strict):
+    """How the drafts of one intent go out: ``send`` at once when guard-clean and confident,
+    or ``wait`` for an agent up to ``wait_s`` seconds."""
+
+    send: Literal["send", "wait"] | None = None
+    wait_s: int | None = Field(default=None, gt=0, le=86_400)
+
+
+class ReplyPolicy(Strict):
+    """Extension (optional ``reply_policy`` in shop.yaml): which drafts wait for an agent and
+    for how long, so no buyer is left waiting (see docs/reply-policy.md).
+
+    A waiting draft sends a short holding message after ``hold_s`` seconds when nothing has
+    answered the buyer yet (Taobao 首响 is 30 s), and after ``wait_s`` seconds the guard-clean
+    draft itself, or a handoff note when the draft failed a guard or was rejected."""
+
+    hold_s: int = Field(default=10, gt=0, le=86_400)
+    wait_s: int = Field(default=60, gt=0, le=86_400)
+    intents: dict[PolicyIntent, IntentReply] = Field(default_factory=dict)
+
+    def sends_at_once(self, intent: str, reply_mode: str) -> bool:
+        rule = self.intents.get(intent)  # type: ignore[call-overload]
+        if rule is not None and rule.send is not None:
+            return rule.send == "send"
+        return reply_mode == "auto"
+
+    def wait_for(self, intent: str) -> int:
+        rule = self.intents.get(intent)  # type: ignore[call-overload]
+        return rule.wait_s if rule is not None and rule.wait_s is not None else self.wait_s
+
+
 class ShopInfo(Strict):
     name: NonEmpty
     timezone: NonEmpty
@@ -112,6 +154,11 @@ class ShopInfo(Strict):
     # Extension (optional): "assist" = an agent approves every drafted reply; "auto" = drafts
     # that pass every guard are sent.
     reply_mode: Literal["assist", "auto"] = "assist"
+    # Extension (optional): drafts that wait for an agent, for how long, what happens then.
+    reply_policy: ReplyPolicy = Field(default_factory=ReplyPolicy)
+    # Extension (optional): demo mode runs the shop's clock from this time at start-up, so
+    # its promotions and orders stay current on any day.
+    demo_now: ShopTime | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -222,8 +269,13 @@ class Product(Strict):
             seen.add(sku.sku_id)
         return self
 
+    _by_sku: dict[str, Sku] | None = PrivateAttr(default=None)
+
     def sku(self, sku_id: str) -> Sku | None:
-        return next((s for s in self.skus if s.sku_id == sku_id), None)
+        index = self._by_sku
+        if index is None or len(index) != len(self.skus):
+            index = self._by_sku = {s.sku_id: s for s in self.skus}
+        return index.get(sku_id)
 
     @property
     def in_stock(self) -> bool:
@@ -495,26 +547,40 @@ class Shop(BaseModel):
     buyers: dict[str, Buyer]
     orders: list[Order]
     file_hashes: dict[str, str] = Field(default_factory=dict)  # relative path -> sha256
+    # SKU id → product id, built at the first look-up (and again when products are added).
+    _sku_owner: dict[str, str] | None = PrivateAttr(default=None)
+    _sku_products: int = PrivateAttr(default=-1)
+    _content_hash: tuple[int, str] | None = PrivateAttr(default=None)
 
     @property
     def tz(self) -> tzinfo:
         return self.info.tz
 
     def sku(self, sku_id: str) -> tuple[Product, Sku] | None:
-        for product in self.products.values():
-            sku = product.sku(sku_id)
-            if sku is not None:
-                return product, sku
-        return None
+        """The product and SKU of ``sku_id``, by key (not a scan of the products)."""
+        owners = self._sku_owner
+        if owners is None or self._sku_products != len(self.products):
+            owners = {}
+            for product in self.products.values():
+                for s in product.skus:
+                    owners.setdefault(s.sku_id, product.id)
+            self._sku_owner, self._sku_products = owners, len(self.products)
+        pid = owners.get(sku_id)
+        product = self.products.get(pid) if pid is not None else None
+        sku = product.sku(sku_id) if product is not None else None
+        return (product, sku) if product is not None and sku is not None else None
 
     def promotions_at(self, now: datetime) -> list[Promotion]:
         return [p for p in self.promotions if p.valid_at(now)]
 
     @property
     def content_hash(self) -> str:
-        import hashlib
-
+        """One hash of every file of the shop, worked out once (guards key caches by it)."""
+        cached = self._content_hash
+        if cached is not None and cached[0] == len(self.file_hashes):
+            return cached[1]
         digest = hashlib.sha256()
         for path in sorted(self.file_hashes):
             digest.update(f"{path}:{self.file_hashes[path]}\n".encode())
-        return digest.hexdigest()
+        self._content_hash = (len(self.file_hashes), digest.hexdigest())
+        return self._content_hash[1]

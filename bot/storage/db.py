@@ -1,11 +1,13 @@
 """Engine creation and the shared declarative ``Base``.
 
 Each store module (orders, conversations, suggestions, accounts) declares its tables on
-``Base``; :func:`create_all` makes them. SQLite runs in WAL mode with foreign keys on.
+``Base`` and is listed in :data:`MODEL_MODULES`; the migrations in ``migrations/`` make and
+change them (:mod:`bot.storage.schema`). SQLite runs in WAL mode with foreign keys on.
 """
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -67,13 +69,29 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_all(engine: Engine) -> None:
-    # Import the table modules so their tables are registered on Base.
-    import bot.accounts  # noqa: F401
-    import bot.conversations.sql  # noqa: F401
-    import bot.orders.sql  # noqa: F401
-    import bot.suggestions.sql  # noqa: F401
+# Every module that declares tables on ``Base``; migrations and ``create_all`` see these.
+MODEL_MODULES: tuple[str, ...] = (
+    "bot.accounts",
+    "bot.conversations.sql",
+    "bot.orders.sql",
+    "bot.suggestions.sql",
+    "bot.workbench.log",
+    "bot.outreach.outbox",
+    "bot.outreach.ratings",
+)
 
+
+def load_models() -> None:
+    """Import the table modules so their tables are registered on ``Base``."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+
+
+def create_all(engine: Engine) -> None:
+    """Every table at once, without migrations (in-memory test databases, benchmarks).
+
+    A served database is made and kept by :func:`bot.storage.schema.prepare` instead."""
+    load_models()
     Base.metadata.create_all(engine)
 
 

@@ -1,5 +1,7 @@
 """The guards on what an agent is about to send: the same checks a drafted reply passes,
-against the facts the suggestion was drafted from and the conversation's buyer."""
+against the facts the suggestion was drafted from and the conversation's buyer, and one more
+for what people write and models rarely do: a gift or offer the shop does not have
+(:mod:`bot.suggestions.offers`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.guards import Flag, check_reply
 from bot.shop.models import Shop
+from bot.suggestions.offers import unsupported_offers
 
 if TYPE_CHECKING:
     from bot.suggestions.service import Suggestion
@@ -29,13 +32,14 @@ class ShopReplyGuard:
 
     def __call__(self, text: str, suggestion: Suggestion) -> list[Flag]:
         question = suggestion.facts.get("question")
-        return check_reply(
+        flags = check_reply(
             text,
             suggestion.facts,
             self.shop,
             buyer=self.buyer_of(suggestion.conversation_id),
             known_texts=[question] if isinstance(question, str) else [],
         )
+        return flags + unsupported_offers(text, self.shop, suggestion.facts)
 
 
 def check_agent_text(shop: Shop, text: str, buyer_id: str) -> list[Flag]:
@@ -43,5 +47,5 @@ def check_agent_text(shop: Shop, text: str, buyer_id: str) -> list[Flag]:
 
     Numbers are not checked against facts: an agent quotes what the console shows them. Every
     other guard applies (广告法, off-platform contact and links, promises beyond policy,
-    another buyer's data)."""
-    return check_reply(text, {}, shop, buyer=buyer_id, check_numbers=False)
+    another buyer's data, gifts the shop does not give)."""
+    return check_reply(text, {}, shop, buyer=buyer_id, check_numbers=False) + unsupported_offers(text, shop)

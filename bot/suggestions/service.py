@@ -9,7 +9,7 @@ refused with :class:`FlaggedReply` (naming the flags) unless the agent sends it 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -67,6 +67,9 @@ class Suggestion(BaseModel):
     override_by: str | None = None  # the agent who sent a flagged text anyway
     override_at: datetime | None = None
     override_flags: list[str] = Field(default_factory=list)  # "code: detail" of what was overridden
+    hold_at: datetime | None = None  # a holding message is due then, if nothing answered the buyer
+    due_at: datetime | None = None  # the draft (or a handoff note) goes out then, if no agent acted
+    origin: str = "turn"  # turn: drafted for a bot turn; copilot: during a take-over; redraft
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -104,7 +107,19 @@ def _model(row: SuggestionRow) -> Suggestion:
         override_by=row.override_by,
         override_at=datetime.fromisoformat(row.override_at) if row.override_at else None,
         override_flags=list(row.override_flags or []),
+        hold_at=_time(row.hold_at),
+        due_at=_time(row.due_at),
+        origin=row.origin or "turn",
     )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _utc(at: datetime | None) -> str | None:
+    """Timers are stored in UTC so that they compare as text whatever the offset."""
+    return at.astimezone(timezone.utc).isoformat() if at is not None else None
 
 
 class SuggestionService:
@@ -119,9 +134,13 @@ class SuggestionService:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def create(self, conversation_id: str, turn_id: str, intent: str, draft: Draft, *, auto_sent: bool) -> Suggestion:
+    def create(
+        self, conversation_id: str, turn_id: str, intent: str, draft: Draft, *, auto_sent: bool,
+        hold_at: datetime | None = None, due_at: datetime | None = None, origin: str = "turn",
+    ) -> Suggestion:
         """Store a draft: ``pending`` for an agent, or ``auto_sent`` (the shop sends drafts
-        that passed every guard). A draft that failed a guard is never stored as sent."""
+        that passed every guard). A draft that failed a guard is never stored as sent.
+        ``hold_at`` and ``due_at`` are the reply policy's timers of a waiting draft."""
         if auto_sent and not draft.passed:
             raise ValueError("a draft that failed a guard cannot be sent automatically")
         now = self.clock.now().isoformat()
@@ -143,6 +162,9 @@ class SuggestionService:
             decided_at=now if auto_sent else None,
             edit_distance=0 if auto_sent else None,
             created=now,
+            hold_at=None if auto_sent else _utc(hold_at),
+            due_at=None if auto_sent else _utc(due_at),
+            origin=origin,
         )
         with self.engine.begin() as conn:
             conn.execute(SuggestionRow.__table__.insert().values(**_columns(row)))
@@ -153,7 +175,10 @@ class SuggestionService:
         unless ``override``."""
         current = self._pending(sid)
         checked = self._guarded(current, current.draft, agent, override)
-        return self._decide(sid, status="accepted", final_text=current.draft, decided_by=agent, edit_distance=0, **checked)
+        return self._decide(
+            sid, status="accepted", final_text=current.draft, decided_by=agent, edit_distance=0,
+            hold_at=None, due_at=None, **checked,
+        )
 
     def edit(self, sid: str, agent: str, text: str, *, override: bool = False) -> Suggestion:
         """Send ``text`` instead of the draft. A text failing a guard raises
@@ -167,7 +192,10 @@ class SuggestionService:
         checked = self._guarded(current, text, agent, override)
         distance = Levenshtein.distance(current.draft, text)
         status = "accepted" if distance == 0 else "edited"
-        return self._decide(sid, status=status, final_text=text, decided_by=agent, edit_distance=distance, **checked)
+        return self._decide(
+            sid, status=status, final_text=text, decided_by=agent, edit_distance=distance,
+            hold_at=None, due_at=None, **checked,
+        )
 
     def _guarded(self, current: Suggestion, text: str, agent: str, override: bool) -> dict[str, Any]:
         """The override columns to record when ``text`` fails a guard and ``override`` is set."""
@@ -177,6 +205,74 @@ class SuggestionService:
         if not override:
             raise FlaggedReply(flags)
         return {"override_by": agent, "override_at": self.clock.now().isoformat(), "override_flags": [str(f) for f in flags]}
+
+    def send_as_drafted(self, sid: str) -> Suggestion:
+        """The reply policy sends a guard-clean draft no agent decided in time (``auto_sent``
+        by the bot). Raises :class:`Conflict` when an agent decided it first."""
+        current = self._pending(sid)
+        if current.flags:
+            raise ValueError("a draft that failed a guard cannot be sent automatically")
+        return self._decide(
+            sid, status="auto_sent", final_text=current.draft, decided_by=AUTO_AGENT, edit_distance=0,
+            hold_at=None, due_at=None,
+        )
+
+    # --- the reply policy's timers ---------------------------------------------------------
+
+    def holds_due(self, now: datetime) -> list[Suggestion]:
+        """Drafts (waiting or rejected) whose holding message is due at ``now``."""
+        return self._timed(SuggestionRow.hold_at, now)
+
+    def drafts_due(self, now: datetime) -> list[Suggestion]:
+        """Drafts (waiting or rejected) whose wait for an agent is over at ``now``."""
+        return self._timed(SuggestionRow.due_at, now)
+
+    def _timed(self, column: Any, now: datetime) -> list[Suggestion]:
+        stmt = (
+            select(SuggestionRow.__table__)
+            .where(column.is_not(None), column <= _utc(now),
+                   SuggestionRow.status.in_(("pending", "rejected")))
+            .order_by(SuggestionRow.created, SuggestionRow.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [_from_mapping(r._mapping) for r in rows]
+
+    def claim_hold(self, sid: str) -> bool:
+        """Take the holding message of ``sid`` (once: of two processes only one gets True)."""
+        return self._claim(sid, SuggestionRow.hold_at)
+
+    def claim_due(self, sid: str) -> bool:
+        """Take the end of the wait of ``sid`` (once); the hold goes with it."""
+        return self._claim(sid, SuggestionRow.due_at, also_hold=True)
+
+    def _claim(self, sid: str, column: Any, *, also_hold: bool = False) -> bool:
+        values: dict[str, Any] = {column.key: None}
+        if also_hold:
+            values["hold_at"] = None
+        stmt = update(SuggestionRow).where(SuggestionRow.id == sid, column.is_not(None)).values(**values)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    def settle(self, conversation_id: str, *, holds_only: bool = False) -> int:
+        """The buyer got a reply: no holding message is due any more, and (unless
+        ``holds_only``: an agent answered in person) no late draft or handoff note either.
+        Returns how many drafts had timers."""
+        if holds_only:
+            stmt = (
+                update(SuggestionRow)
+                .where(SuggestionRow.conversation_id == conversation_id, SuggestionRow.hold_at.is_not(None))
+                .values(hold_at=None)
+            )
+        else:
+            stmt = (
+                update(SuggestionRow)
+                .where(SuggestionRow.conversation_id == conversation_id,
+                       (SuggestionRow.hold_at.is_not(None)) | (SuggestionRow.due_at.is_not(None)))
+                .values(hold_at=None, due_at=None)
+            )
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount)
 
     def reject(self, sid: str, agent: str, reason: str) -> Suggestion:
         reason = (reason or "").strip()

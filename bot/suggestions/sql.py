@@ -36,10 +36,18 @@ class SuggestionRow(Base):
     override_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     override_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     override_flags: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    # The reply policy's timers (UTC ISO 8601, so they compare as text); cleared once done:
+    # a holding message when nothing answered the buyer by ``hold_at``, the draft (or a
+    # handoff note) by ``due_at``.
+    hold_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    due_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    origin: Mapped[str | None] = mapped_column(String(16), nullable=True)  # turn | copilot | redraft
 
     __table_args__ = (
         Index("sugg_by_status", "status", "created"),
         Index("sugg_by_conversation", "conversation_id", "created"),
+        Index("sugg_by_hold", "hold_at"),
+        Index("sugg_by_due", "due_at"),
     )
 
 

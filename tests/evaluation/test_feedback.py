@@ -8,7 +8,7 @@ from datetime import datetime
 import typer
 from typer.testing import CliRunner
 
-from bot.cli.eval_cmds import register
+from bot.cli.report_cmds import register
 from bot.clock import FrozenClock
 from bot.drafting.pipeline import Draft
 from bot.ids import SequentialIds

@@ -50,6 +50,13 @@ def world(tmp_path: Path, mini_shop: Shop, clock: FrozenClock, ids: SequentialId
             engine, clock, ids, guard=ShopReplyGuard(mini_shop, lambda cid: c.buyer_id if (c := conversations.get(cid)) else None)
         ),
     )
+    from bot.flows.templates import FlowTemplates
+    from bot.suggestions.assist import AssistDesk
+
+    services.bot = SimpleNamespace(desk=AssistDesk(
+        conversations, services.suggestions, services.events, ids, clock, FlowTemplates(mini_shop),
+        agent_name=mini_shop.info.persona.name,
+    ))
     app = api.create_app(settings, services=services)  # type: ignore[arg-type]
     client = TestClient(app)
     tokens = {n: app.state.signer.issue(Principal("agent", n, "agent")) for n in ("alice", "bob")}

@@ -89,8 +89,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module: a live sync Playwright runs an event loop in the main thread, which other
+    # tests' asyncio.run and other modules' own Playwright must not meet.
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/browser-deps")
     from playwright.sync_api import sync_playwright

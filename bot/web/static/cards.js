@@ -187,7 +187,7 @@ function refundCard(d) {
       "div",
       { class: "card-head" },
       el("span", { class: "card-kind" }, pick(d, "type_text") || label("refund_type", d.type) || "售后"),
-      el("span", { class: "mono" }, pick(d, "refund_id", "id") || ""),
+      pick(d, "number") ? el("span", { class: "mono" }, `售后单 ${d.number}`) : null,
       statusChip("refund_status", d.status, pick(d, "status_text")),
     ),
     pick(d, "tid") ? el("div", { class: "muted" }, `订单 ${d.tid}`) : null,

@@ -18,6 +18,7 @@ const state = {
   stream: null,
   rendered: new Map(), // message id -> bubble
   unmatched: [], // bubbles shown from one side (local echo / stream) not yet paired with the other
+  streams: new Map(), // turn id -> the bubble a reply is being streamed into
   awaitingAgent: false,
   sending: Promise.resolve(),
   rated: false,
@@ -116,7 +117,7 @@ async function startSession(forceNew = false) {
   state.conversationId = conv.id;
   store(convKey(buyer.id), conv.id);
   $("app").dataset.conversationId = conv.id;
-  setStatus(conv.status || "bot", conv.agent);
+  setStatus(conv.status || "bot", conv.agent, Boolean(conv.waiting_for_draft));
   const messages = conv.messages || [];
   if (!messages.length) showWelcome();
   for (const m of messages) addServerMessage(m, { animate: false, history: true });
@@ -144,18 +145,20 @@ function showWelcome() {
   if (Array.isArray(starters)) setQuickReplies(starters);
 }
 
-function setStatus(status, agent) {
+function setStatus(status, agent, forDraft = false) {
   state.status = status;
   state.agent = agent || null;
   $("app").dataset.status = status;
+  // A reply being checked by a person is no transfer: the buyer may still ask for one.
+  const checking = status === "waiting" && forDraft;
   const text = {
     bot: "智能客服为您服务",
-    waiting: "正在转接人工客服，请稍候…",
+    waiting: checking ? "客服正在为您核对答复…" : "正在转接人工客服，请稍候…",
     agent: agent ? `人工客服 ${agent} 为您服务` : "人工客服为您服务",
     closed: "对话已结束",
   }[status] || label("conversation_status", status);
   $("conv-state").textContent = text;
-  $("human-btn").disabled = status === "waiting" || status === "agent" || status === "closed";
+  $("human-btn").disabled = (status === "waiting" && !checking) || status === "agent" || status === "closed";
   if (status === "closed") showRating();
 }
 
@@ -165,15 +168,17 @@ function openStream() {
   let lost = false;
   state.stream = listen(
     `/api/conversations/${encodeURIComponent(id)}/events`,
-    ["message", "status"],
+    ["message", "status", "reply.delta", "reply.retract"],
     (kind, data) => {
       if (data.conversation_id && data.conversation_id !== state.conversationId) return;
+      if (kind === "reply.delta") return streamPiece(data.turn_id, data.text || "");
+      if (kind === "reply.retract") return retractStream(data.turn_id);
       if (kind === "message") {
         const msg = data.message || data;
         if (msg && msg.role) addServerMessage(msg, { animate: true });
       } else if (kind === "status") {
         const conv = data.conversation || data;
-        if (conv.status) setStatus(conv.status, conv.agent);
+        if (conv.status) setStatus(conv.status, conv.agent, Boolean(conv.waiting_for_draft));
       }
     },
     (s) => {
@@ -196,7 +201,7 @@ async function resync() {
   try {
     const conv = await api("GET", `/api/conversations/${encodeURIComponent(state.conversationId)}`, undefined, state.auth.token);
     for (const m of conv.messages || []) addServerMessage(m, { animate: false });
-    if (conv.status) setStatus(conv.status, conv.agent);
+    if (conv.status) setStatus(conv.status, conv.agent, Boolean(conv.waiting_for_draft));
   } catch (err) {
     /* the stream will retry */
   }
@@ -221,6 +226,41 @@ function bubble(role, text, created, extra = {}) {
   const textBox = node.querySelector(".msg-text");
   if (extra.animate && !reduceMotion && text.length > 8) typewrite(textBox, text);
   else textBox.textContent = text;
+  return node;
+}
+
+/** A reply the shop sends at once arrives as the model writes it: one growing bubble per turn. */
+function streamPiece(turnId, text) {
+  if (!turnId || !text) return;
+  let node = state.streams.get(turnId);
+  if (!node) {
+    document.querySelectorAll(".thinking").forEach((n) => n.remove());
+    removeWelcome();
+    node = bubble("bot", "", null, {});
+    node.classList.add("streaming");
+    node.dataset.turnId = turnId;
+    state.streams.set(turnId, node);
+    $("messages").append(node);
+  }
+  const box = node.querySelector(".msg-text");
+  box.textContent += text;
+  scrollDown();
+}
+
+function retractStream(turnId) {
+  const node = state.streams.get(turnId);
+  if (node) node.remove();
+  state.streams.delete(turnId);
+}
+
+/** The bubble a streamed reply grew in, now holding the final text; null when none. */
+function adoptStream(turnId, text, created) {
+  const node = turnId ? state.streams.get(turnId) : null;
+  if (!node) return null;
+  state.streams.delete(turnId);
+  node.classList.remove("streaming");
+  node.querySelector(".msg-text").textContent = text;
+  if (created) node.querySelector(".msg-time").textContent = fmtClock(created);
   return node;
 }
 
@@ -274,7 +314,22 @@ function addServerMessage(msg, { animate, history = false }) {
     scrollDown();
     return;
   }
-  if (pairWith(role, msg.text, "server", msg.id)) return;
+  const streamed = role === "bot" ? adoptStream(msg.turn_id, msg.text || "", msg.created) : null;
+  if (streamed) {
+    if (msg.id) {
+      streamed.dataset.id = msg.id;
+      state.rendered.set(msg.id, streamed);
+    }
+    if (!history) state.unmatched.push({ role, key: norm(msg.text), source: "server", node: streamed, t: Date.now() });
+    return;
+  }
+  const paired = pairWith(role, msg.text, "server", msg.id);
+  if (paired) {
+    // The page drew it first with the browser's clock; the stored time is the shop's.
+    const time = paired.querySelector(".msg-time");
+    if (time && msg.created) time.textContent = fmtClock(msg.created);
+    return;
+  }
   removeWelcome();
   if (role === "bot" || role === "agent") clearAwaitingAgent();
   const node = bubble(role, msg.text || "", msg.created, { animate, author: msg.author });
@@ -353,7 +408,12 @@ async function sendNow(text) {
     const res = await api("POST", "/api/chat", { conversation_id: state.conversationId, text }, state.auth.token);
     if (thinking) thinking.remove();
     let anchor = null;
-    if (res.reply && res.delivered !== false) anchor = addLocal("bot", res.reply, true);
+    const streamed = res.reply && res.delivered !== false ? adoptStream(res.turn_id, res.reply, null) : null;
+    if (streamed) {
+      state.unmatched.push({ role: "bot", key: norm(res.reply), source: "local", node: streamed, t: Date.now() });
+      anchor = streamed;
+    } else if (res.reply && res.delivered !== false) anchor = addLocal("bot", res.reply, true);
+    else if (res.turn_id) retractStream(res.turn_id);
     for (const card of res.cards || []) {
       const node = renderCard(card, { onPick: send });
       if (!node) continue;
@@ -364,7 +424,7 @@ async function sendNow(text) {
     }
     if (res.delivered === false && (res.suggestion_id || res.status === "agent" || res.status === "waiting")) showAwaitingAgent();
     setQuickReplies(res.quick_replies || []);
-    if (res.status) setStatus(res.status, state.agent);
+    if (res.status) setStatus(res.status, state.agent, res.status === "waiting" && Boolean(res.suggestion_id) && !res.handoff);
     scrollDown();
   } catch (err) {
     if (thinking) thinking.remove();

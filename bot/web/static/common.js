@@ -2,10 +2,11 @@
 // time formatting, UI labels and a self-healing event stream.
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, body = null) {
     super(detail);
     this.status = status;
     this.detail = detail;
+    this.body = body; // the whole error body (e.g. the guard flags of a refused reply)
   }
 }
 
@@ -35,7 +36,7 @@ export async function api(method, path, body, token) {
     }
   }
   if (!res.ok) {
-    throw new ApiError(res.status, detailOf(data) || `请求失败（${res.status}）`);
+    throw new ApiError(res.status, detailOf(data) || `请求失败（${res.status}）`, data);
   }
   return data;
 }
@@ -96,13 +97,40 @@ export function parseTime(value) {
 const pad = (n) => String(n).padStart(2, "0");
 
 /** "10:05" today, "11-20 10:05" another day. */
+const ISO_WALL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+// The shop's UTC offset in minutes, learnt from the times the server sends (ISO with the
+// shop's offset), so a time made in the page reads in the shop's timezone too.
+let shopOffsetMin = null;
+
+function offsetOf(zone) {
+  if (zone === "Z") return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/** A time as the shop reads it: "HH:MM" today, else "MM-DD HH:MM" — in the shop's timezone
+ * (the offset the server wrote), whatever the browser's is. */
 export function fmtClock(value) {
   const t = parseTime(value);
   if (!t) return "";
-  const now = new Date();
-  const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
-  if (t.toDateString() === now.toDateString()) return hm;
-  return `${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${hm}`;
+  const wall = ISO_WALL.exec(String(value));
+  let offset = null;
+  if (wall && wall[6] !== "Z") {
+    offset = offsetOf(wall[6]);
+    shopOffsetMin = offset;
+  } else if (shopOffsetMin !== null) {
+    offset = shopOffsetMin;
+  }
+  if (offset === null) {
+    const now = new Date();
+    const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+    if (t.toDateString() === now.toDateString()) return hm;
+    return `${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${hm}`;
+  }
+  const shifted = new Date(t.getTime() + offset * 60000).toISOString(); // the shop's wall time, as UTC digits
+  const today = new Date(Date.now() + offset * 60000).toISOString().slice(0, 10);
+  const hm = shifted.slice(11, 16);
+  return shifted.slice(0, 10) === today ? hm : `${shifted.slice(5, 7)}-${shifted.slice(8, 10)} ${hm}`;
 }
 
 /** A waiting time: "45秒", "3分12秒", "1小时05分". Negative (clock skew) counts as zero. */

@@ -21,8 +21,9 @@ import { renderCard } from "./cards.js";
 
 const $ = (id) => document.getElementById(id);
 const AUTH_KEY = "xiaoer.agent";
-const EVENT_KINDS = ["message", "turn", "status", "suggestion.created", "suggestion.decided"];
+const EVENT_KINDS = ["message", "turn", "status", "suggestion.created", "suggestion.decided", "draft.delta"];
 const RANK = { waiting: 0, agent: 2, bot: 3, closed: 4 };
+const TICKET_KIND = { urge_shipping: "催发货", handoff: "转人工", complaint: "投诉", low_rating: "差评回访", other: "其他" };
 
 const state = {
   auth: null, // {token, username, role}
@@ -35,6 +36,10 @@ const state = {
   refused: null, // {id, kind: "accept"|"edit", text, detail}: the guards refused what the agent sent
   stream: null,
   busy: false,
+  hovering: false, // the pointer is over the queue: keep its order until it leaves
+  drafting: new Map(), // turn_id -> {conversation_id, intent, text}: drafts being written
+  replyOpen: null, // {conversationId, question}: the reply box a rejected draft opened
+  composerFlags: null, // {text, flags, details, refused}: the guards on the agent's own text
 };
 
 // ---------- auth ----------
@@ -110,7 +115,10 @@ async function enter() {
 // ---------- queue ----------
 
 function sortList(items) {
-  const rank = (c) => (c.status === "waiting" ? 0 : c.status !== "closed" && c.pending_suggestions > 0 ? 1 : RANK[c.status] ?? 5);
+  // A person asked for comes first; a draft waiting for review (its timer answers the buyer
+  // anyway) next; then conversations with drafts, then the rest.
+  const rank = (c) =>
+    c.status === "waiting" ? (c.waiting_for_draft ? 0.5 : 0) : c.status !== "closed" && c.pending_suggestions > 0 ? 1 : RANK[c.status] ?? 5;
   return [...items].sort((a, b) => {
     const r = rank(a) - rank(b);
     if (r) return r;
@@ -124,9 +132,19 @@ function visibleList() {
   return state.list.filter((c) => c.status === state.filter);
 }
 
+/** The queue's order, except that while the pointer is over it the rows stay where they
+ * are (new ones go to the end), so a live update never moves a row from under the cursor. */
+function arrange(items) {
+  const sorted = sortList(items);
+  if (!state.hovering || !state.list.length) return sorted;
+  const pos = new Map(state.list.map((c, i) => [c.id, i]));
+  const key = (c) => (pos.has(c.id) ? pos.get(c.id) : 1e6 + sorted.indexOf(c));
+  return [...sorted].sort((a, b) => key(a) - key(b));
+}
+
 async function refreshList() {
   const items = await call("GET", "/api/agent/conversations");
-  state.list = sortList(items || []);
+  state.list = arrange(items || []);
   renderQueue();
 }
 
@@ -186,6 +204,7 @@ function renderQueue() {
           statusBadge(c.status),
           c.status === "agent" && c.agent ? el("span", { class: `chip ${mine ? "mine" : ""}` }, mine ? "我接待" : c.agent) : null,
           c.pending_suggestions ? el("span", { class: "chip draft", testid: "pending-count" }, `待审 ${c.pending_suggestions}`) : null,
+          c.waiting_for_draft ? el("span", { class: "chip parked", testid: "waiting-draft" }, "草稿待审核") : null,
         ),
         el("div", { class: "q-last" }, lastText(c)),
       );
@@ -201,7 +220,13 @@ function tick() {
   const now = Date.now();
   document.querySelectorAll("[data-since]").forEach((node) => {
     const since = parseTime(node.dataset.since);
-    node.textContent = since ? `等待 ${fmtDuration(now - since.getTime())}` : "";
+    node.textContent = since ? `等待 ${fmtDuration(now + (state.skew || 0) - since.getTime())}` : "";
+  });
+  document.querySelectorAll("[data-due]").forEach((node) => {
+    const due = parseTime(node.dataset.due);
+    if (!due) return;
+    const left = due.getTime() - now - (state.skew || 0); // the server's clock may run apart (demo_now)
+    node.textContent = left > 0 ? `${fmtDuration(left)}后${node.dataset.then}` : `即将${node.dataset.then}`;
   });
 }
 
@@ -222,6 +247,7 @@ async function select(id) {
     state.mode = null;
     state.selectedSuggestion = null;
     state.detail = null;
+    state.composerFlags = null;
     renderQueue();
   }
   await refreshDetail(true);
@@ -238,6 +264,7 @@ async function refreshDetail(scrollToEnd = false) {
     return;
   }
   if (id !== state.selectedId) return;
+  if (detail.now) state.skew = (parseTime(detail.now)?.getTime() || Date.now()) - Date.now();
   const thread = $("thread");
   const nearEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
   state.detail = detail;
@@ -276,7 +303,12 @@ function renderDetail() {
   $("takeover-btn").textContent = "";
   $("takeover-btn").append(c.status === "agent" && !mine ? "改由我接管 " : "接管 ", el("kbd", {}, "T"));
   $("release-btn").hidden = c.status !== "agent" && c.status !== "waiting";
-  $("agent-composer").hidden = !mine;
+  const replying = state.replyOpen && state.replyOpen.conversationId === state.selectedId && c.status !== "closed";
+  $("agent-composer").hidden = !(mine || replying);
+  const question = $("composer-question");
+  question.hidden = !replying || mine;
+  question.textContent = replying ? `回复买家的问题：「${state.replyOpen.question}」（发送即接管会话）` : "";
+  renderComposerFlags();
 
   const summary = $("t-summary");
   summary.hidden = !c.summary;
@@ -284,6 +316,7 @@ function renderDetail() {
 
   renderThread();
   renderSuggestions();
+  renderBuyerPanel();
 }
 
 /** Link each bot/agent message to the turn that produced it. */
@@ -402,6 +435,8 @@ function renderSuggestions() {
     box.replaceChildren(...list.map(suggestionCard));
   }
   renderHistory();
+  renderDrafting();
+  tick();
   const editor = box.querySelector("textarea, input");
   if (editor && document.activeElement !== editor && state.mode && state.mode.focus) {
     editor.focus();
@@ -421,7 +456,11 @@ function suggestionCard(s) {
     el("span", { class: "sugg-title" }, "回复草稿"),
     chip("intent", label("intent", s.intent)),
     s.drafter ? chip("drafter", label("drafter", s.drafter), { title: `起草：${s.drafter}`, testid: "suggestion-drafter" }) : null,
+    s.origin === "copilot" ? chip("copilot", "接待中草稿", { testid: "suggestion-copilot", title: "人工接待中：机器人只起草，不发送" }) : null,
   );
+  const due = s.status === "pending" && s.due_at
+    ? el("div", { class: "sugg-due", testid: "suggestion-due", dataset: { due: s.due_at, then: guard ? "转人工提示" : "自动发送" } }, "")
+    : null;
   const details = Array.isArray(s.flag_details) ? s.flag_details : [];
   const flags = guard
     ? el(
@@ -552,6 +591,7 @@ function suggestionCard(s) {
       },
     },
     head,
+    due,
     stale
       ? el("div", { class: "stale-note", testid: "stale-note" }, `该建议已被 ${stale.decided_by || "其他客服"} 处理（${label("suggestion_status", stale.status)}）`)
       : null,
@@ -633,7 +673,11 @@ async function decide(s, kind, text, override = false) {
     await call("POST", path, body);
     state.mode = null;
     state.refused = null;
-    toast({ accept: "已采纳并发送给买家", edit: "已修改并发送给买家", reject: "已驳回" }[kind], "ok");
+    toast({ accept: "已采纳并发送给买家", edit: "已修改并发送给买家", reject: "已驳回，请直接回复买家" }[kind], "ok");
+    if (kind === "reject") {
+      // The buyer's question is still open: the reply box opens on it.
+      state.replyOpen = { conversationId: s.conversation_id, question: (s.facts && s.facts.question) || "" };
+    }
   } catch (err) {
     if (err.status === 409) {
       state.mode = null;
@@ -651,12 +695,82 @@ async function decide(s, kind, text, override = false) {
     state.busy = false;
   }
   await Promise.all([refreshDetail(false), refreshList().catch(() => {})]);
+  if (kind === "reject" && state.replyOpen && !$("agent-composer").hidden) $("agent-input").focus();
   if (conflict) {
     // Name who decided it and how, from the fresh record, rather than the raw id.
     const now = ((state.detail && state.detail.suggestions) || []).find((x) => x.id === s.id);
     const who = now && now.decided_by ? now.decided_by : "其他客服";
     toast(now && now.status !== "pending" ? `该建议已被 ${who} 处理（${label("suggestion_status", now.status)}），无需再次操作` : conflict, "warn");
   }
+}
+
+/** Drafts the model is still writing for the selected conversation, token by token. */
+function renderDrafting() {
+  const box = $("draft-stream");
+  const live = [...state.drafting.entries()].filter(([, d]) => d.conversation_id === state.selectedId);
+  box.replaceChildren(
+    ...live.map(([turnId, d]) =>
+      el(
+        "article",
+        { class: "sugg streaming", testid: "draft-stream", dataset: { turnId } },
+        el("div", { class: "sugg-head" }, el("span", { class: "sugg-title" }, "正在起草…"), d.intent ? chip("intent", label("intent", d.intent)) : null),
+        el("div", { class: "sugg-draft", testid: "draft-stream-text" }, d.text),
+        el("div", { class: "muted tiny" }, "写完并通过合规检查后才可采纳"),
+      ),
+    ),
+  );
+}
+
+/** The side panel: who the buyer is and what they have with the shop (like 千牛's). */
+function renderBuyerPanel() {
+  const p = state.detail && state.detail.profile;
+  const box = $("buyer-panel");
+  if (!p) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  const list = (items, testid, row, empty) =>
+    items.length ? el("ul", { class: "bp-list", testid }, items.map((x) => el("li", {}, ...row(x)))) : el("div", { class: "muted tiny" }, empty);
+  box.replaceChildren(
+    el("div", { class: "bp-head", testid: "buyer-panel-nick" }, p.nick, vipBadge(p.vip_level)),
+    el(
+      "div",
+      { class: "bp-section" },
+      el("h3", {}, `订单（${p.orders.length}）`),
+      list(p.orders, "buyer-orders", (o) => [
+        el("span", { class: "bp-main", title: o.items }, `${o.tid} · ${o.items}`),
+        el("span", { class: "bp-side" }, `${o.status_text} · ¥${o.total_paid}`),
+      ], "暂无订单"),
+    ),
+    el(
+      "div",
+      { class: "bp-section" },
+      el("h3", {}, `售后（${p.refunds.length}）`),
+      list(p.refunds, "buyer-refunds", (r) => [
+        el("span", { class: "bp-main" }, `${r.tid} · ${r.type_text} ¥${r.amount}`),
+        el("span", { class: "bp-side" }, r.status_text),
+      ], "暂无售后"),
+    ),
+    el(
+      "div",
+      { class: "bp-section" },
+      el("h3", {}, `工单（${p.tickets.length}）`),
+      list(p.tickets, "buyer-tickets", (t) => [
+        el("span", { class: "bp-main", title: t.note }, `${t.tid || ""} ${TICKET_KIND[t.kind] || t.kind}`),
+        el("span", { class: "bp-side" }, `${t.status === "open" ? "处理中" : "已完成"} · ${fmtClock(t.created)}`),
+      ], "暂无工单"),
+    ),
+    el(
+      "div",
+      { class: "bp-section" },
+      el("h3", {}, `历史会话（${p.conversations.length}）`),
+      list(p.conversations, "buyer-conversations", (c) => [
+        el("span", { class: "bp-main", title: c.summary || "" }, c.summary || label("conversation_status", c.status)),
+        el("span", { class: "bp-side" }, fmtClock(c.updated)),
+      ], "没有更早的会话"),
+    ),
+  );
 }
 
 // ---------- take over / hand back / reply ----------
@@ -684,18 +798,63 @@ async function release() {
   await Promise.all([refreshDetail(false), refreshList().catch(() => {})]);
 }
 
-async function sendAgentMessage(e) {
-  e.preventDefault();
+async function sendAgentMessage(e, override = false) {
+  if (e) e.preventDefault();
   const input = $("agent-input");
   const text = input.value.trim();
   if (!text || !state.selectedId) return;
   try {
-    await call("POST", `/api/agent/conversations/${encodeURIComponent(state.selectedId)}/messages`, { text });
+    await call("POST", `/api/agent/conversations/${encodeURIComponent(state.selectedId)}/messages`, override ? { text, override: true } : { text });
     input.value = "";
+    state.composerFlags = null;
+    state.replyOpen = null;
   } catch (err) {
-    toast(err.detail || "发送失败", "error");
+    if (err.status === 422 && err.body && Array.isArray(err.body.flags)) {
+      // The guards refused the text: show why; sending it anyway is a deliberate, recorded act.
+      state.composerFlags = { text, flags: err.body.flags, details: err.body.flag_details || [], refused: true };
+      toast("回复未通过合规检查，未发送", "warn");
+    } else {
+      toast(err.detail || "发送失败", "error");
+    }
   }
-  await refreshDetail(true);
+  await Promise.all([refreshDetail(true), refreshList().catch(() => {})]);
+}
+
+/** The guards on the agent's own text, checked as they type, before anything is sent. */
+const checkComposer = debounce(async () => {
+  const text = $("agent-input").value.trim();
+  const id = state.selectedId;
+  if (!text || !id) {
+    state.composerFlags = null;
+    return renderComposerFlags();
+  }
+  try {
+    const res = await call("POST", `/api/agent/conversations/${encodeURIComponent(id)}/check`, { text });
+    if (id !== state.selectedId || $("agent-input").value.trim() !== text) return;
+    state.composerFlags = res.flags.length ? { text, flags: res.flags, details: res.flag_details || [], refused: false } : null;
+  } catch (err) {
+    return;
+  }
+  renderComposerFlags();
+}, 250);
+
+function renderComposerFlags() {
+  const box = $("composer-flags");
+  const f = state.composerFlags;
+  if (!f || !f.flags.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.hidden = false;
+  box.replaceChildren(
+    ...[
+      el("span", {}, f.refused ? "未发送：未通过合规检查" : "发送前提示：未通过合规检查"),
+      ...f.flags.map((code, i) => chip("flag", `⚠ ${label("flag", code)}`, { testid: "composer-flag", title: f.details[i] || code })),
+      f.details.length ? el("span", { class: "muted tiny", testid: "composer-flag-details" }, f.details.join("；")) : null,
+      f.refused ? button("danger", "仍然发送", "", "composer-override", () => sendAgentMessage(null, true)) : null,
+    ].filter(Boolean),
+  );
 }
 
 // ---------- live updates ----------
@@ -714,6 +873,14 @@ function eventConversationId(data) {
 }
 
 function onEvent(kind, data) {
+  if (kind === "draft.delta") {
+    const d = state.drafting.get(data.turn_id) || { conversation_id: data.conversation_id, intent: data.intent, text: "" };
+    d.text += data.text || "";
+    state.drafting.set(data.turn_id, d);
+    if (data.conversation_id === state.selectedId) renderDrafting();
+    return;
+  }
+  if (kind === "suggestion.created") state.drafting.delete((data.suggestion || data).turn_id);
   scheduleList();
   const cid = eventConversationId(data);
   if (cid && cid === state.selectedId) scheduleDetail();
@@ -799,6 +966,13 @@ function wire() {
   $("takeover-btn").addEventListener("click", takeover);
   $("release-btn").addEventListener("click", release);
   $("agent-composer").addEventListener("submit", sendAgentMessage);
+  $("agent-input").addEventListener("input", () => checkComposer());
+  $("queue").addEventListener("mouseenter", () => (state.hovering = true));
+  $("queue").addEventListener("mouseleave", () => {
+    state.hovering = false;
+    state.list = sortList(state.list);
+    renderQueue();
+  });
   $("agent-input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();

@@ -1,0 +1,344 @@
+"""Cost against shop size and history length.
+
+Generates shops of 1k, 10k and 50k products (the demo's products cloned under new titles,
+written in the shop format into a temporary directory, see ``benchmarks/scale_shop.py``)
+and, for each, starts the services twice in a fresh process: cold (empty data directory)
+and warm (the data directory of the cold start). The warm process then replays the buyer
+lines of the in-house suites (``eval/sales``, ``eval/aftersales``, ``eval/context``) and
+prints per-stage costs (normalise, understand, flow, facts, draft, guards, store), p50/p95
+per intent, idle RSS and start times, with the growth exponent between sizes
+(``log(cost_b / cost_a) / log(size_b / size_a)``: 0 is flat, 1 grows with the shop).
+
+A data directory with ``--messages`` stored messages (default 1M) then gives the console
+queue's first page over HTTP (``GET /api/agent/conversations``), and one conversation of
+300 turns the cost of turn 300 against turn 3.
+``--quick`` (1k and 5k products, 100k messages, one round) is the CI smoke run.
+
+Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--sizes 1000 10000 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the project root holds ``bot`` and this folder
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.scale_shop import fill_messages, generate_shop  # noqa: E402
+
+SUITES = ("sales", "aftersales", "context")
+STAGES = ("normalise", "understand", "flow", "facts", "draft", "guards", "store")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- the buyer lines -------------------------------------------------------------------------
+
+
+def cases() -> list[dict[str, Any]]:
+    """Cases of the in-house suites on the demo shop: buyer, now and the lines with their
+    expected intent."""
+    import yaml
+
+    out = []
+    for suite in SUITES:
+        for path in sorted((ROOT / "eval" / suite).glob("*.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            for case in doc.get("cases", []):
+                turns = [
+                    (str(t["user"]), _intent((t.get("expect") or {}).get("intent")))
+                    for t in case.get("turns", []) if "user" in t
+                ]
+                if turns:
+                    out.append({
+                        "buyer": case.get("buyer", "b01"),
+                        "now": str(case.get("now", doc.get("now"))),
+                        "turns": turns,
+                    })
+    return out
+
+
+def _intent(expected: Any) -> str:
+    if isinstance(expected, list):  # either of several intents is right
+        return "/".join(str(i) for i in expected)
+    return str(expected) if expected else "(any)"
+
+
+# --- per-stage timing ------------------------------------------------------------------------
+
+
+class Stages:
+    """Wall time per stage of the turns, from wrappers on the components' entry points."""
+
+    def __init__(self) -> None:
+        self.turn: dict[str, float] = defaultdict(float)
+        self.totals: dict[str, list[float]] = defaultdict(list)
+        self._depth: dict[str, int] = defaultdict(int)
+
+    def wrap(self, owner: Any, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._depth[stage]:
+                return original(*args, **kwargs)
+            self._depth[stage] += 1
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.turn[stage] += (time.perf_counter() - t0) * 1000
+                self._depth[stage] -= 1
+
+        setattr(owner, name, timed)
+
+    def end_turn(self) -> None:
+        # A flow's time is the dialogue manager's minus the routing inside it.
+        self.turn["flow"] = max(0.0, self.turn.get("flow", 0.0) - self.turn.get("understand", 0.0))
+        for stage in STAGES:
+            self.totals[stage].append(self.turn.get(stage, 0.0))
+        self.turn = defaultdict(float)
+
+
+def instrument(services: Any) -> Stages:
+    import bot.engine
+
+    st = Stages()
+    st.wrap(services.router, "route", "understand")
+    st.wrap(services.dialogue, "handle", "flow")
+    st.wrap(services.drafting.facts, "build", "facts")
+    st.wrap(services.drafting.template, "draft", "draft")
+    st.wrap(services.drafting, "_check", "guards")
+    st.wrap(bot.engine, "check_reply", "guards")
+    for name in ("get", "add_message", "save_state", "set_status", "add_turn", "messages", "recent"):
+        if hasattr(services.conversations, name):
+            st.wrap(services.conversations, name, "store")
+    st.wrap(services.suggestions, "create", "store")
+    return st
+
+
+# --- one process: start, then turns ----------------------------------------------------------
+
+
+def child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str, Any]:
+    """Start the services on ``shop_dir`` with ``data_dir``; with ``turns``, replay the lines."""
+    t0 = time.perf_counter()
+    from bot.config import Settings
+    from bot.services import build_services
+    from bot.text.normalize import normalize
+
+    settings = Settings(shop_dir=shop_dir, data_dir=data_dir, database_url=None)
+    services = build_services(settings, eval_mode=True)
+    out: dict[str, Any] = {"start_s": time.perf_counter() - t0, "rss_mb": rss_mb(), "load": load()}
+    if not turns:
+        return out
+    stages = instrument(services)
+    bot = services.bot
+    per_intent: dict[str, list[float]] = defaultdict(list)
+    everything: list[float] = []
+    for _ in range(rounds):
+        for case in cases():
+            services.clock.set(datetime.fromisoformat(case["now"]))  # type: ignore[attr-defined]
+            cid = bot.start_conversation(case["buyer"])
+            for text, intent in case["turns"]:
+                t = time.perf_counter()
+                normalize(text)
+                stages.turn["normalise"] += (time.perf_counter() - t) * 1000
+                t = time.perf_counter()
+                bot.handle(cid, case["buyer"], text)
+                ms = (time.perf_counter() - t) * 1000
+                stages.end_turn()
+                per_intent[intent].append(ms)
+                everything.append(ms)
+    out["turns"] = len(everything)
+    out["p50_ms"] = pct(everything, 50)
+    out["p95_ms"] = pct(everything, 95)
+    out["mean_ms"] = statistics.fmean(everything)
+    out["per_intent"] = {i: (len(v), pct(v, 50), pct(v, 95)) for i, v in sorted(per_intent.items())}
+    out["stages"] = {s: (statistics.fmean(v), pct(v, 95)) for s, v in stages.totals.items()}
+    out["load_after"] = load()
+    return out
+
+
+def run_child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(shop_dir), str(data_dir), str(rounds), "1" if turns else "0"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"child failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- history and the console queue -----------------------------------------------------------
+
+
+def history_and_queue(shop_dir: Path, data_dir: Path, messages: int) -> dict[str, Any]:
+    """Turn 300 against turn 3 of one conversation, and the console queue's first page with
+    ``messages`` stored messages (over HTTP, through the app)."""
+    from fastapi.testclient import TestClient
+
+    from bot.api.app import create_app
+    from bot.config import Settings
+    from bot.services import build_services
+
+    settings = Settings(shop_dir=shop_dir, data_dir=data_dir, database_url=None, demo=True)
+    services = build_services(settings, eval_mode=True)
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    fill_messages(services.db, messages, buyers=sorted(services.shop.buyers))
+    out["fill_s"] = time.perf_counter() - t0
+    lines = ["这件卫衣有什么颜色", "加绒连帽卫衣多少钱", "我的订单到哪了", "有没有优惠券", "好的谢谢"]
+    bot = services.bot
+    cid = bot.start_conversation("b01")
+    costs = []
+    for i in range(300):
+        t = time.perf_counter()
+        bot.handle(cid, "b01", lines[i % len(lines)])
+        costs.append((time.perf_counter() - t) * 1000)
+    # The same line at turns 1–10 and 291–300 (every fifth turn repeats it).
+    early = [costs[i] for i in range(0, 15)]
+    late = [costs[i] for i in range(285, 300)]
+    out["turn3_ms"] = statistics.median(early)
+    out["turn300_ms"] = statistics.median(late)
+    services.accounts.create("bench", "bench-password-1", role="agent")
+    with TestClient(create_app(services=services, eval_mode=True)) as client:
+        token = client.post(
+            "/api/auth/agent-login", json={"username": "bench", "password": "bench-password-1"}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            r = client.get("/api/agent/conversations", headers=headers)
+            times.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+        out["queue_rows"] = len(r.json())
+        out["queue_p50_ms"] = pct(times, 50)
+        out["queue_p95_ms"] = pct(times, 95)
+    out["load"] = load()
+    return out
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def exponent(a: tuple[int, float], b: tuple[int, float]) -> float:
+    return math.log(b[1] / a[1]) / math.log(b[0] / a[0]) if a[1] > 0 and b[1] > 0 else float("nan")
+
+
+def report(results: dict[int, dict[str, Any]]) -> None:
+    sizes = sorted(results)
+    print("\n## start, memory and turns")
+    print("| products | cold start s | warm start s | idle RSS MB | turns | p50 ms | p95 ms | mean ms | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        r = results[n]
+        w = r["warm"]
+        print(f"| {n:,} | {r['cold']['start_s']:.1f} | {w['start_s']:.1f} | {w['rss_mb']:.0f} | {w['turns']} "
+              f"| {w['p50_ms']:.1f} | {w['p95_ms']:.1f} | {w['mean_ms']:.1f} | {w['load']} → {w['load_after']} |")
+    print("\n## per stage, mean ms per turn (p95)")
+    print("| products | " + " | ".join(STAGES) + " |")
+    print("|---|" + "---|" * len(STAGES))
+    for n in sizes:
+        st = results[n]["warm"]["stages"]
+        print(f"| {n:,} | " + " | ".join(f"{st[s][0]:.2f} ({st[s][1]:.1f})" for s in STAGES) + " |")
+    print("\n## p50 / p95 ms per intent")
+    intents = sorted({i for n in sizes for i in results[n]["warm"]["per_intent"]})
+    print("| intent | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for intent in intents:
+        cells = []
+        for n in sizes:
+            v = results[n]["warm"]["per_intent"].get(intent)
+            cells.append(f"{v[1]:.1f} / {v[2]:.1f}" if v else "–")
+        print(f"| {intent} | " + " | ".join(cells) + " |")
+    if len(sizes) > 1:
+        print("\n## growth exponent between sizes (0 = flat, 1 = grows with the shop)")
+        print("| sizes | mean turn | p95 turn | idle RSS | cold start | warm start |")
+        print("|---|---|---|---|---|---|")
+        for a, b in zip(sizes, sizes[1:]):
+            ra, rb = results[a], results[b]
+
+            def e(get: Callable[[dict[str, Any]], float]) -> str:
+                return f"{exponent((a, get(ra)), (b, get(rb))):.2f}"
+
+            print(f"| {a:,} → {b:,} | {e(lambda r: r['warm']['mean_ms'])} | {e(lambda r: r['warm']['p95_ms'])} "
+                  f"| {e(lambda r: r['warm']['rss_mb'])} | {e(lambda r: r['cold']['start_s'])} "
+                  f"| {e(lambda r: r['warm']['start_s'])} |")
+        first, last = results[sizes[0]]["warm"], results[sizes[-1]]["warm"]
+        print(f"\nmean turn at {sizes[-1]:,} / at {sizes[0]:,}: {last['mean_ms'] / first['mean_ms']:.2f}×")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        shop_dir, data_dir, rounds, turns = sys.argv[2:6]
+        print(json.dumps(child(Path(shop_dir), Path(data_dir), int(rounds), turns == "1")))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1k and 5k products, 100k messages, one round")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--messages", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here (default: a temp dir)")
+    args = parser.parse_args()
+    sizes = args.sizes or ([1000, 5000] if args.quick else [1000, 10_000, 50_000])
+    messages = args.messages if args.messages is not None else (100_000 if args.quick else 1_000_000)
+    rounds = args.rounds or (1 if args.quick else 2)
+    print(f"load before: {load()}")
+    with tempfile.TemporaryDirectory(prefix="xiaoer-scale-") as tmp:
+        work = args.workdir or Path(tmp)
+        results: dict[int, dict[str, Any]] = {}
+        for n in sizes:
+            shop_dir = work / f"shop-{n}"
+            t = time.perf_counter()
+            if not (shop_dir / "products").is_dir() or len(list((shop_dir / "products").iterdir())) != n:
+                generate_shop(shop_dir, n)
+            print(f"shop of {n:,} products written in {time.perf_counter() - t:.1f}s", flush=True)
+            data_dir = Path(tempfile.mkdtemp(prefix=f"data-{n}-", dir=tmp))
+            cold = run_child(shop_dir, data_dir, rounds, turns=False)
+            print(f"  cold start {cold['start_s']:.1f}s (load {cold['load']})", flush=True)
+            warm = run_child(shop_dir, data_dir, rounds, turns=True)
+            print(f"  warm start {warm['start_s']:.1f}s, RSS {warm['rss_mb']:.0f} MB, "
+                  f"turn p50 {warm['p50_ms']:.1f} ms p95 {warm['p95_ms']:.1f} ms", flush=True)
+            results[n] = {"cold": cold, "warm": warm}
+        report(results)
+        if messages:
+            smallest = sizes[0]
+            data_dir = Path(tempfile.mkdtemp(prefix="data-history-", dir=tmp))
+            h = history_and_queue(work / f"shop-{smallest}", data_dir, messages)
+            print(f"\n## history and console queue ({messages:,} stored messages, {smallest:,} products)")
+            print(f"filled in {h['fill_s']:.1f}s")
+            print(f"turn 3: {h['turn3_ms']:.1f} ms, turn 300: {h['turn300_ms']:.1f} ms "
+                  f"({h['turn300_ms'] / h['turn3_ms']:.2f}×)")
+            print(f"GET /api/agent/conversations (first page, {h['queue_rows']} rows): "
+                  f"p50 {h['queue_p50_ms']:.1f} ms, p95 {h['queue_p95_ms']:.1f} ms (load {h['load']})")
+    print(f"load after: {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Alembic environment of xiaoer's relational schema (``xiaoer db upgrade``)."""
