@@ -254,3 +254,22 @@ export function vipBadge(level) {
 export function statusBadge(status) {
   return el("span", { class: `badge status-${status}`, testid: "status-badge", dataset: { status } }, label("conversation_status", status));
 }
+
+/** The agents' login form (#username, #password, #login-error): sign in, clear the password and
+ * hand the token on; a refusal, or a failure of ``onAuth``, is shown in the form. */
+export async function submitAgentLogin(e, onAuth) {
+  e.preventDefault();
+  const box = document.getElementById("login-error");
+  const password = document.getElementById("password");
+  box.hidden = true;
+  try {
+    const res = await api("POST", "/api/auth/agent-login", {
+      username: document.getElementById("username").value.trim(), password: password.value,
+    });
+    password.value = "";
+    await onAuth({ token: res.token, username: res.username, role: res.role });
+  } catch (err) {
+    box.hidden = false;
+    box.textContent = err.detail || "登录失败";
+  }
+}

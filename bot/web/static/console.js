@@ -14,6 +14,7 @@ import {
   parseTime,
   statusBadge,
   store,
+  submitAgentLogin,
   toast,
   vipBadge,
 } from "./common.js";
@@ -75,19 +76,11 @@ function showLogin(message) {
 }
 
 async function doLogin(e) {
-  e.preventDefault();
-  const box = $("login-error");
-  box.hidden = true;
-  try {
-    const res = await api("POST", "/api/auth/agent-login", { username: $("username").value.trim(), password: $("password").value });
-    state.auth = { token: res.token, username: res.username, role: res.role };
+  await submitAgentLogin(e, async (auth) => {
+    state.auth = auth;
     store(AUTH_KEY, state.auth);
-    $("password").value = "";
     await enter();
-  } catch (err) {
-    box.hidden = false;
-    box.textContent = err.detail || "登录失败";
-  }
+  });
 }
 
 async function logout() {

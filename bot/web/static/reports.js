@@ -1,7 +1,7 @@
 // The reports page: 运营报告 (headline figures, charts drawn by the server as SVG, per day
 // and per agent) and 复盘 (conversations to review, exported as a transcript suite).
 
-import { ApiError, api, el, fmtClock, label, loadLabels, store } from "./common.js";
+import { ApiError, api, el, fmtClock, label, loadLabels, store, submitAgentLogin } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const AUTH_KEY = "xiaoer.agent"; // shared with the console: one login for both pages
@@ -34,19 +34,11 @@ function showLogin(message) {
 }
 
 async function doLogin(e) {
-  e.preventDefault();
-  const box = $("login-error");
-  box.hidden = true;
-  try {
-    const res = await api("POST", "/api/auth/agent-login", { username: $("username").value.trim(), password: $("password").value });
-    state.auth = { token: res.token, username: res.username, role: res.role };
+  await submitAgentLogin(e, async (auth) => {
+    state.auth = auth;
     store(AUTH_KEY, state.auth);
-    $("password").value = "";
     await enter();
-  } catch (err) {
-    box.hidden = false;
-    box.textContent = err.detail || "登录失败";
-  }
+  });
 }
 
 function query() {
