@@ -12,14 +12,18 @@ order backend (in-memory SQLite, re-seeded per session, frozen clock), so a labe
 routed with the state the bot itself would have after the earlier buyer turns. The corpus
 agent's own replies cannot be fed in as text; but when the agent's line just before a buyer
 line ends by asking something, the buyer line is routed with a pending question, as the
-bot's own flows would hold one after asking (``--no-agent-questions`` turns this off).
-``--context none`` routes every labelled line alone, with an empty state.
+bot's own flows would hold one after asking; and when it asks nothing, a question the bot
+itself would hold after the replayed turns (its own "哪一单？") is dropped for that line, since
+the buyer never saw it (``--bot-questions keep`` keeps it; ``--no-agent-questions`` ignores
+the agent's turns altogether). ``--context none`` routes every labelled line alone, with an
+empty state.
 
 The intent compared is the router's decision (``ParsedTurn.intent``, already canonical;
 ``fine_intent`` is the finer name inside the router).
 
 Run: .venv/bin/python benchmarks/bench_real_buyers.py [--misses] [--json out.json]
-     [--shop DIR] [--corpus DIR] [--context replay|none] [--source jddc|ecd]
+     [--shop DIR] [--corpus DIR] [--context replay|none] [--bot-questions agent|keep]
+     [--source jddc|ecd] [--labels TSV]
 """
 
 from __future__ import annotations
@@ -175,17 +179,46 @@ def replay_buyer(shop: Shop) -> tuple[str | None, str]:
 # The question the corpus agent asked just before a buyer line, as the bot's own flows would
 # hold it: a pending question the line may answer with a yes or a no.
 AGENT_QUESTION = {"kind": "agent_question", "intent": None}
-_ASKS_TAIL = ("?", "？", "吗", "么", "是否", "对不对", "好不好", "可不可以", "行不行")
+# Tag questions ("…是吧", "…对吧", "…可以嘛") and a request to check something ("麻烦核对下
+# 地址") wait for a yes as much as "…吗？" does.
+_ASKS_TAIL = (
+    "?", "？", "吗", "么", "嘛", "是否", "对不对", "好不好", "可不可以", "行不行", "是不是", "是吧", "对吧",
+    "核对",
+)
 
 
-# "还有其他问题吗" closes a chat: it leaves nothing pending.
-_CLOSING = re.compile(r"还有(什么|其他|其它|别的|啥).{0,12}(吗|么|呢|\?|？)|满意|评价")
+# "还有其他问题吗", "还有没有别的需要帮忙的？" close a chat: they leave nothing pending.
+_CLOSING = re.compile(
+    r"还有(什么|其他|其它|别的|啥).{0,12}(吗|么|呢|\?|？)"
+    r"|还有(没有)?.{0,8}(帮|服务|问题|需要|疑问).{0,8}(吗|么|呢|哟|\?|？)"
+    r"|满意|评价"
+)
 
 
 def asks_buyer(agent_text: str) -> bool:
     """Whether an agent line ends by asking the buyer something (a yes/no or a choice)."""
     tail = agent_text.strip()[-24:]
     return any(cue in tail[-12:] for cue in _ASKS_TAIL) and not _CLOSING.search(tail)
+
+
+def _as_answering(
+    router: Router, text: str, before: dict[str, Any], agent_asked: bool, bot_questions: str
+) -> ParsedTurn | None:
+    """The line routed on what the corpus agent's turn just before put to the buyer, when
+    that differs from the question the bot itself would hold (None: route as replayed).
+
+    The labels judge a yes or a no by the agent's turn (README, "好的 / 好 / 嗯"), so a
+    question the bot would have asked ("哪一单？") but the agent did not is not before the
+    buyer: with ``bot_questions="agent"`` (the default) it is dropped when the agent's turn
+    asks nothing, and kept when the agent asks something. ``"keep"`` routes every line on
+    the bot's own pending question, as the replay left it.
+    """
+    pending = before.get("pending")
+    if agent_asked and not pending:
+        return router.route(text, {**before, "pending": AGENT_QUESTION})
+    if bot_questions == "agent" and pending and not agent_asked:
+        return router.route(text, {k: v for k, v in before.items() if k != "pending"})
+    return None
 
 
 def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
@@ -239,13 +272,14 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             text = unmask(line.text)
             if dm is not None and buyer is not None:
                 recorder.last = None
+                before = state
                 try:
                     state = dm.handle(state, buyer, text).state
                 except Exception as exc:  # a flow fault: the line is still routed, on the state so far
                     flow_errors.append(f"{source} {session} t{turn}: {type(exc).__name__}")
-                parsed = recorder.last or router.route(text, state)
-                if questions and agent_asked and turn in wanted and not state.get("pending"):
-                    parsed = router.route(text, {**state, "pending": AGENT_QUESTION})
+                parsed = recorder.last or router.route(text, before)
+                if turn in wanted and questions:
+                    parsed = _as_answering(router, text, before, agent_asked, args.bot_questions) or parsed
             elif turn in wanted:
                 parsed = router.route(text, {"pending": AGENT_QUESTION} if agent_asked and questions else {})
             else:
@@ -374,7 +408,10 @@ def main() -> None:
     parser.add_argument("--context", choices=("replay", "none"), default="replay",
                         help="replay earlier buyer turns through the dialogue manager, or route each line alone")
     parser.add_argument("--no-agent-questions", action="store_true",
-                        help="do not treat a question in the agent's previous line as a pending question")
+                        help="ignore the agent's turns: no pending question from them, and none of the bot's dropped")
+    parser.add_argument("--bot-questions", choices=("agent", "keep"), default="agent",
+                        help="drop the bot's own pending question when the corpus agent's turn asks "
+                             "nothing (agent, the default), or keep it (keep)")
     parser.add_argument("--source", choices=sorted(CORPUS_FILES), default=None, help="only one source")
     parser.add_argument("--misses", action="store_true", help="print the misclassified lines")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")

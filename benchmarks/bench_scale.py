@@ -13,8 +13,11 @@ A data directory with ``--messages`` stored messages (default 1M) then gives the
 queue's first page over HTTP (``GET /api/agent/conversations``), and one conversation of
 300 turns the cost of turn 300 against turn 3.
 ``--quick`` (1k and 5k products, 100k messages, one round) is the CI smoke run.
+``--only-history`` skips the shop sizes; ``--history-shop knowledge`` runs the history and
+the queue on the demo shop instead of the smallest generated one.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--sizes 1000 10000 50000]
+     .venv/bin/python benchmarks/bench_scale.py --only-history --history-shop knowledge --messages 1000000
 """
 
 from __future__ import annotations
@@ -240,7 +243,33 @@ def history_and_queue(shop_dir: Path, data_dir: Path, messages: int) -> dict[str
         out["queue_rows"] = len(r.json())
         out["queue_p50_ms"] = pct(times, 50)
         out["queue_p95_ms"] = pct(times, 95)
+    out["queue_parts"] = queue_parts(services)
     out["load"] = load()
+    return out
+
+
+def queue_parts(services: Any) -> dict[str, float]:
+    """p50 ms of each read behind the queue's first page, in process: the page, the newest
+    message of its rows, the pending drafts of the whole shop (what the route reads) and
+    those of the page's rows alone (``pending_counts``)."""
+    from bot.suggestions.sql import pending_counts
+
+    conversations = services.conversations
+    ids = [c.id for c in conversations.page(None, limit=200).items]
+    reads: dict[str, Callable[[], object]] = {
+        "page": lambda: conversations.page(None, limit=200),
+        "newest messages": lambda: conversations.last_messages(ids),
+        "pending, whole shop": lambda: services.suggestions.list(status="pending"),
+        "pending, page rows": lambda: pending_counts(services.db, ids),
+    }
+    out = {}
+    for name, read in reads.items():
+        times = []
+        for _ in range(15):
+            t = time.perf_counter()
+            read()
+            times.append((time.perf_counter() - t) * 1000)
+        out[name] = pct(times, 50)
     return out
 
 
@@ -305,6 +334,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here (default: a temp dir)")
+    parser.add_argument("--only-history", action="store_true", help="only the history and the queue")
+    parser.add_argument("--history-shop", type=Path, default=None,
+                        help="shop for the history and the queue (default: the smallest generated)")
     args = parser.parse_args()
     sizes = args.sizes or ([1000, 5000] if args.quick else [1000, 10_000, 50_000])
     messages = args.messages if args.messages is not None else (100_000 if args.quick else 1_000_000)
@@ -313,7 +345,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xiaoer-scale-") as tmp:
         work = args.workdir or Path(tmp)
         results: dict[int, dict[str, Any]] = {}
-        for n in sizes:
+        for n in ([] if args.only_history else sizes):
             shop_dir = work / f"shop-{n}"
             t = time.perf_counter()
             if not (shop_dir / "products").is_dir() or len(list((shop_dir / "products").iterdir())) != n:
@@ -326,17 +358,23 @@ def main() -> None:
             print(f"  warm start {warm['start_s']:.1f}s, RSS {warm['rss_mb']:.0f} MB, "
                   f"turn p50 {warm['p50_ms']:.1f} ms p95 {warm['p95_ms']:.1f} ms", flush=True)
             results[n] = {"cold": cold, "warm": warm}
-        report(results)
+        if results:
+            report(results)
         if messages:
             smallest = sizes[0]
+            shop_dir = args.history_shop.resolve() if args.history_shop else work / f"shop-{smallest}"
+            if args.history_shop is None and not (shop_dir / "products").is_dir():
+                generate_shop(shop_dir, smallest)
             data_dir = Path(tempfile.mkdtemp(prefix="data-history-", dir=tmp))
-            h = history_and_queue(work / f"shop-{smallest}", data_dir, messages)
-            print(f"\n## history and console queue ({messages:,} stored messages, {smallest:,} products)")
+            h = history_and_queue(shop_dir, data_dir, messages)
+            shop_name = args.history_shop or f"{smallest:,} products"
+            print(f"\n## history and console queue ({messages:,} stored messages, shop {shop_name})")
             print(f"filled in {h['fill_s']:.1f}s")
             print(f"turn 3: {h['turn3_ms']:.1f} ms, turn 300: {h['turn300_ms']:.1f} ms "
                   f"({h['turn300_ms'] / h['turn3_ms']:.2f}×)")
             print(f"GET /api/agent/conversations (first page, {h['queue_rows']} rows): "
                   f"p50 {h['queue_p50_ms']:.1f} ms, p95 {h['queue_p95_ms']:.1f} ms (load {h['load']})")
+            print("its reads, p50 in process: " + ", ".join(f"{k} {v:.1f} ms" for k, v in h["queue_parts"].items()))
     print(f"load after: {load()}")
 
 

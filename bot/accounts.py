@@ -37,9 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.clock import Clock, SystemClock
-from bot.storage.db import UtcDateTime
 from bot.errors import Conflict, NotFound, TellCustomer
-from bot.storage.db import Base
+from bot.storage.db import Base, UtcDateTime, reader
 
 AccountRole = Literal["agent", "admin"]
 _ROLES: frozenset[str] = frozenset(get_args(AccountRole))
@@ -89,6 +88,7 @@ class AccountStore:
         if not isinstance(engine, Engine):
             raise TypeError("AccountStore needs a sqlalchemy Engine")
         self._engine = engine
+        self._read = reader(engine)  # read-only work: no transaction round trips
         self._clock = clock or SystemClock()
         self._hasher = hasher or PasswordHasher()
         Base.metadata.create_all(engine, tables=[accounts_table])
@@ -122,7 +122,7 @@ class AccountStore:
     def verify(self, username: str, password: str) -> Account | None:
         """The account when the password is right and the account is enabled, else None
         (the same answer, after the same work, for unknown users)."""
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             row = conn.execute(
                 select(accounts_table).where(accounts_table.c.username == username.strip())
             ).first()
@@ -137,7 +137,7 @@ class AccountStore:
         return _account(row._mapping)
 
     def get(self, username: str) -> Account | None:
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             row = conn.execute(
                 select(accounts_table).where(accounts_table.c.username == username)
             ).first()
@@ -145,7 +145,7 @@ class AccountStore:
 
     def list(self) -> builtins.list[Account]:
         """Every account, by username."""
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(select(accounts_table).order_by(accounts_table.c.username)).all()
         return [_account(r._mapping) for r in rows]
 
@@ -215,6 +215,7 @@ class RevokedTokens:
         if not isinstance(engine, Engine):
             raise TypeError("RevokedTokens needs a sqlalchemy Engine")
         self._engine = engine
+        self._read = reader(engine)  # read-only work: no transaction round trips
         self._clock = clock or SystemClock()
         Base.metadata.create_all(engine, tables=[revoked_tokens_table])
 
@@ -233,7 +234,7 @@ class RevokedTokens:
             conn.execute(delete(revoked_tokens_table).where(revoked_tokens_table.c.expires <= now))
 
     def is_revoked(self, token_id: str) -> bool:
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             row = conn.execute(
                 select(revoked_tokens_table.c.token_id).where(revoked_tokens_table.c.token_id == token_id)
             ).first()

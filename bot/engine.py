@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anyio
 
 from bot.clock import Clock
-from bot.drafting.pipeline import Draft, DraftRequest
-from bot.errors import NotFound
+from bot.drafting.pipeline import Draft, DraftRequest, Redraft
+from bot.errors import Conflict, NotFound
 from bot.events import EventBus
 from bot.flows.templates import FlowTemplates
 from bot.guards import check_reply
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from bot.conversations.store import ConversationStore, Message
     from bot.drafting.pipeline import DraftingPipeline
     from bot.flows.dialogue import DialogueManager, FlowOutcome
-    from bot.suggestions.service import SuggestionService
+    from bot.suggestions.service import Suggestion, SuggestionService
 
 log = logging.getLogger(__name__)
 
@@ -238,13 +238,13 @@ class Bot:
         None when nothing is open."""
         if not self.desk.unanswered(conversation_id):
             return None
-        for s in reversed(self.suggestions.list(status="pending", conversation_id=conversation_id)):
+        for s in reversed(self.suggestions.list(status="pending", conversation_id=conversation_id, limit=20)):
             if not s.flags:
                 self.desk.deliver(self.suggestions.send_as_drafted(s.id))
                 return None
         conv = self.conversations.get(conversation_id)
-        last = next(m for m in reversed(self.conversations.messages(conversation_id)) if m.role == "buyer")
-        if conv is None:
+        last = self.conversations.last_buyer_message(conversation_id)
+        if conv is None or last is None:
             return None
         turn = _Turn(
             conversation_id=conversation_id, buyer_id=conv.buyer_id, text=last.text, status=conv.status,
@@ -261,6 +261,53 @@ class Bot:
 
     async def aanswer_open(self, conversation_id: str) -> TurnResult | None:
         return await self._in_worker(self.answer_open, conversation_id)
+
+    # -- a draft again, for the agent's reason -----------------------------------------------
+
+    @property
+    def can_redraft(self) -> bool:
+        """A model is configured, so a rejected draft can be written again for a reason."""
+        return self.drafting.llm is not None
+
+    def redraft(self, suggestion_id: str, agent: str, reason: str) -> Suggestion:
+        """Draft the buyer's open question again, the model told the rejected draft and the
+        agent's ``reason``. A pending draft is rejected first (with that reason). The new draft
+        waits for the agent with the reply policy's wait, which replaces the old draft's, so the
+        buyer still gets the guard-clean draft or a handoff note when nobody acts.
+
+        :class:`Conflict` when the draft was already sent, or when no model is configured (the
+        offline drafter answers from the same facts the same way: nothing to rewrite)."""
+        if not self.can_redraft:
+            raise Conflict("未配置大模型：离线模板按同样的事实作答，无法按原因改写，请编辑草稿或直接回复买家")
+        old = self.suggestions.get(suggestion_id)
+        if old is None:
+            raise NotFound("没有找到这条建议回复")
+        if old.status == "pending":
+            old = self.suggestions.reject(suggestion_id, agent, reason)
+            self.events.publish("suggestion.decided", old.model_dump(mode="json"))
+        elif old.status != "rejected":
+            raise Conflict("这条草稿已经发给买家了，不能重新生成")
+        conv = self.conversations.get(old.conversation_id)
+        asked = self.conversations.last_buyer_message(old.conversation_id)
+        if conv is None or asked is None:
+            raise NotFound("没有找到买家的问题")
+        now = self.clock.now()
+        turn = _Turn(
+            conversation_id=conv.id, buyer_id=conv.buyer_id, text=asked.text, status=conv.status,
+            state=dict(conv.state), message_id=asked.id, turn_id=old.turn_id, now=now,
+            started=time.perf_counter(),
+        )
+        step = self._copilot_request(turn)
+        request = step.request.model_copy(update={"redraft": Redraft(draft=old.draft, reason=reason.strip())})
+        draft = self.drafting.draft(request)
+        self.suggestions.claim_due(old.id)  # the new draft's wait replaces the old one's
+        taken = conv.status == "agent"  # the agent has it: the copilot's draft waits for them
+        due_at = None if taken else now + timedelta(seconds=self.policy.wait_for(step.outcome.intent))
+        suggestion = self.suggestions.create(
+            conv.id, old.turn_id, step.outcome.intent, draft, auto_sent=False, due_at=due_at, origin="redraft",
+        )
+        self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+        return suggestion
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._workers)

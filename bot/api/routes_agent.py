@@ -70,9 +70,7 @@ def list_conversations(
         # The page such a cursor names does not exist (a cursor is only ever read back as given).
         raise HTTPException(404, "找不到这一页（cursor 无效），请从第一页重新获取") from None
     page = services.conversations.page(status, limit=limit, cursor=after)
-    pending: dict[str, int] = {}
-    for s in services.suggestions.list(status="pending"):
-        pending[s.conversation_id] = pending.get(s.conversation_id, 0) + 1
+    pending = services.suggestions.pending_counts([c.id for c in page.items])
     last = services.conversations.last_messages([c.id for c in page.items])
     if page.next is not None:
         response.headers["X-Next-Cursor"] = page.next.encode()
@@ -97,6 +95,7 @@ def conversation_detail(conversation_id: str, agent: AgentDep, services: Service
         "profile": profile.model_dump(mode="json") if profile else None,
         "shop": {"timezone": services.shop.info.timezone, "persona": services.shop.info.persona.name},
         "now": services.clock.now().isoformat(),  # the shop's clock (demo mode runs it from demo_now)
+        "can_redraft": services.bot.can_redraft,  # a model is configured: a rejected draft may be redrafted
         "messages": [m.model_dump(mode="json") for m in services.conversations.messages(conversation_id)],
         "turns": [t.model_dump(mode="json") for t in services.conversations.turns(conversation_id)],
         "suggestions": [

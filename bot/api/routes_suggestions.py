@@ -1,10 +1,10 @@
-"""Agent routes for drafted replies: list, read, accept, edit, reject.
+"""Agent routes for drafted replies: list, read, accept, edit, reject, regenerate.
 
 Accepting or editing posts the final text to the conversation as a bot message authored by
 the agent and publishes ``suggestion.decided`` (:meth:`bot.suggestions.assist.AssistDesk.deliver`).
 Rejecting leaves the buyer's question open: the console opens the reply box on it, and the
 reply policy's timer still ends in an answer (a handoff note) when no one writes. Two agents deciding the same suggestion: the
-first wins, the second gets 409. A text that fails the guards is refused with 422 and its
+first wins, the second gets 409. Regenerating asks the model again with the agent's reason. A text that fails the guards is refused with 422 and its
 flags; sent again with ``override: true`` it goes out and the override is recorded.
 """
 
@@ -120,3 +120,11 @@ def reject_suggestion(suggestion_id: str, body: RejectIn, services: ServicesDep,
     decided = services.suggestions.reject(suggestion_id, agent.username, body.reason)
     services.events.publish("suggestion.decided", decided.model_dump(mode="json"))
     return decided
+
+
+@router.post("/api/agent/suggestions/{suggestion_id}/regenerate", response_model=Suggestion, status_code=201)
+def regenerate_suggestion(suggestion_id: str, body: RejectIn, services: ServicesDep, agent: AgentDep) -> Suggestion:
+    """按驳回原因重新生成草稿：待处理的草稿先以该原因驳回，模型带着上一版和原因重写买家的问题，
+    新草稿等待客服处理（接替原草稿的回复计时）。草稿已发出，或未配置大模型（离线模板无法改写）时返回 409。"""
+    _found(services, suggestion_id)
+    return services.bot.redraft(suggestion_id, agent.username, body.reason)

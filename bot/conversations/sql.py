@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     case,
     insert,
     select,
@@ -35,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.conversations.paging import Cursor, Page
 from bot.conversations.store import Conversation, Message, Role
 from bot.errors import Conflict, NotFound, TellCustomer
-from bot.storage.db import Base, UtcDateTime
+from bot.storage.db import Base, UtcDateTime, reader
 from bot.turns import ConversationStatus, TurnResult
 
 _STATUSES: frozenset[str] = frozenset(get_args(ConversationStatus))
@@ -58,6 +59,9 @@ conversations_table = Table(
     Column("updated", UtcDateTime, nullable=False),
     Column("waiting_since", UtcDateTime, nullable=True),
     Column("message_count", Integer, nullable=False, default=0),
+    # The number of the buyer's newest message (0: none yet), kept by ``add_message``: what
+    # came after it is one index range of ``conv_messages``, however long the conversation.
+    Column("last_buyer_seq", Integer, nullable=False, default=0, server_default="0"),
     # The console queue, page by page (see ``SqlConversationStore.page``): the waiting ones
     # by how long they wait, the others by their last change, optionally of one status.
     Index("conv_queue_waiting", "status", "waiting_since", "n"),
@@ -110,6 +114,34 @@ turns_table = Table(
 
 _TABLES = [conversations_table, messages_table, turns_table]
 
+# The statements of every turn, built once: a statement made per call costs more in
+# SQLAlchemy's construction and cache key than SQLite takes to run it.
+_c, _m = conversations_table.c, messages_table.c
+_GET = select(conversations_table).where(_c.id == bindparam("cid"))
+_BY_ID = update(conversations_table).where(_c.id == bindparam("cid"))  # SET from the other keys
+_BUMP = (
+    update(conversations_table)
+    .where(_c.id == bindparam("cid"))
+    .values(message_count=_c.message_count + 1, updated=bindparam("now"))
+)
+_BUMP_BUYER = _BUMP.values(last_buyer_seq=_c.message_count + 1)
+_BUMPED = {False: _BUMP.returning(_c.message_count), True: _BUMP_BUYER.returning(_c.message_count)}
+_COUNT = select(_c.message_count).where(_c.id == bindparam("cid"))
+_INSERT_MESSAGE = insert(messages_table)
+_INSERT_TURN = insert(turns_table)
+_LAST_BUYER_SEQ = select(_c.last_buyer_seq).where(_c.id == bindparam("cid"))
+_AFTER = (
+    select(messages_table)
+    .where(_m.conversation_id == bindparam("cid"), _m.seq > bindparam("after"))
+    .order_by(_m.seq)
+)
+_RECENT = (
+    select(messages_table)
+    .where(_m.conversation_id == bindparam("cid"))
+    .order_by(_m.seq.desc())
+    .limit(bindparam("limit"))
+)
+
 
 class SqlConversationStore:
     """Conversations on any SQLAlchemy engine; times come back in ``tz`` (the shop's zone)."""
@@ -118,6 +150,7 @@ class SqlConversationStore:
         if not isinstance(engine, Engine):
             raise TypeError("SqlConversationStore needs a sqlalchemy Engine")
         self._engine = engine
+        self._read = reader(engine)  # read-only work: no transaction round trips
         self._tz = tz
         Base.metadata.create_all(engine, tables=_TABLES)
 
@@ -138,6 +171,7 @@ class SqlConversationStore:
             "updated": now,
             "waiting_since": None,
             "message_count": 0,
+            "last_buyer_seq": 0,
         }
         try:
             with self._engine.begin() as conn:
@@ -147,15 +181,13 @@ class SqlConversationStore:
         return self._conversation(row)
 
     def get(self, conversation_id: str) -> Conversation | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(conversations_table).where(conversations_table.c.id == conversation_id)
-            ).first()
+        with self._read.connect() as conn:
+            row = conn.execute(_GET, {"cid": conversation_id}).first()
         return self._conversation(row._mapping) if row is not None else None
 
     def buyer_owns(self, conversation_id: str, buyer_id: str) -> bool:
         """True when the conversation exists and belongs to ``buyer_id``."""
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             owner = conn.execute(
                 select(conversations_table.c.buyer_id).where(
                     conversations_table.c.id == conversation_id
@@ -165,7 +197,7 @@ class SqlConversationStore:
 
     def latest_for(self, buyer_id: str) -> Conversation | None:
         c = conversations_table.c
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             row = conn.execute(
                 select(conversations_table)
                 .where(c.buyer_id == buyer_id)
@@ -190,7 +222,7 @@ class SqlConversationStore:
             stmt = stmt.where(c.status == status)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
         return [self._conversation(r._mapping) for r in rows]
 
@@ -207,7 +239,7 @@ class SqlConversationStore:
         c = conversations_table.c
         items: builtins.list[Conversation] = []
         rows: builtins.list[Any] = []
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             if status in (None, "waiting") and (cursor is None or cursor.part == "waiting"):
                 stmt = select(conversations_table).where(c.status == "waiting")
                 if cursor is not None:
@@ -254,7 +286,7 @@ class SqlConversationStore:
             .join(conversations_table, c.id == m.conversation_id)
             .where(c.id.in_(conversation_ids), m.seq == c.message_count)
         )
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
         return {r._mapping["conversation_id"]: self._message(r._mapping) for r in rows}
 
@@ -279,6 +311,26 @@ class SqlConversationStore:
         """
         _check_status(status)
         c = conversations_table.c
+        values: dict[str, Any] = {"status": status, "updated": now}
+        if status in ("bot", "waiting"):
+            values["agent"] = None
+        elif agent is not None:
+            values["agent"] = agent
+        if summary is not None:
+            values["summary"] = summary
+        if self._engine.dialect.update_returning:
+            # One statement: the row's own status decides whether the wait goes on.
+            since = bindparam("since", now, type_=UtcDateTime())
+            waiting = case((c.status == "waiting", c.waiting_since), else_=since) if status == "waiting" else None
+            stmt = (
+                update(conversations_table).where(c.id == conversation_id)
+                .values(**values, waiting_since=waiting).returning(*conversations_table.c)
+            )
+            with self._engine.begin() as conn:
+                row = conn.execute(stmt).first()
+            if row is None:
+                raise NotFound(f"没有会话 {conversation_id}")
+            return self._conversation(row._mapping)
         with self._engine.begin() as conn:
             row = conn.execute(
                 select(conversations_table).where(c.id == conversation_id).with_for_update()
@@ -286,19 +338,12 @@ class SqlConversationStore:
             if row is None:
                 raise NotFound(f"没有会话 {conversation_id}")
             current = row._mapping
-            values: dict[str, Any] = {"status": status, "updated": now}
             if status == "waiting":
                 values["waiting_since"] = (
                     current["waiting_since"] if current["status"] == "waiting" else now
                 )
             else:
                 values["waiting_since"] = None
-            if status in ("bot", "waiting"):
-                values["agent"] = None
-            elif agent is not None:
-                values["agent"] = agent
-            if summary is not None:
-                values["summary"] = summary
             conn.execute(
                 update(conversations_table).where(c.id == conversation_id).values(**values)
             )
@@ -354,21 +399,19 @@ class SqlConversationStore:
             raise ValueError(f"unknown message role {role!r}")
         if not message_id:
             raise ValueError("message_id must not be empty")
-        c = conversations_table.c
         try:
             with self._engine.begin() as conn:
                 # The counter update comes first: it takes the write lock (SQLite) or the row
                 # lock (PostgreSQL), so concurrent appends get distinct, gap-free numbers.
-                bumped = conn.execute(
-                    update(conversations_table)
-                    .where(c.id == conversation_id)
-                    .values(message_count=c.message_count + 1, updated=now)
-                )
-                if bumped.rowcount == 0:
+                bump = _BUMP_BUYER if role == "buyer" else _BUMP
+                keys = {"cid": conversation_id, "now": now}
+                if self._engine.dialect.update_returning:  # the new number in the same statement
+                    seq = conn.execute(_BUMPED[role == "buyer"], keys).scalar()
+                else:
+                    bumped = conn.execute(bump, keys)
+                    seq = None if bumped.rowcount == 0 else conn.execute(_COUNT, keys).scalar_one()
+                if seq is None:
                     raise NotFound(f"没有会话 {conversation_id}")
-                seq = conn.execute(
-                    select(c.message_count).where(c.id == conversation_id)
-                ).scalar_one()
                 row = {
                     "id": message_id,
                     "conversation_id": conversation_id,
@@ -379,35 +422,47 @@ class SqlConversationStore:
                     "created": now,
                     "turn_id": turn_id,
                 }
-                conn.execute(insert(messages_table).values(**row))
+                conn.execute(_INSERT_MESSAGE, row)
         except IntegrityError as exc:
             raise Conflict(f"消息 {message_id} 已存在") from exc
         return self._message(row)
 
     def messages(self, conversation_id: str, *, after_seq: int = 0) -> builtins.list[Message]:
         """Messages in order; ``after_seq`` returns only newer ones (for polling)."""
-        m = messages_table.c
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(messages_table)
-                .where(m.conversation_id == conversation_id, m.seq > after_seq)
-                .order_by(m.seq)
-            ).all()
+        with self._read.connect() as conn:
+            rows = conn.execute(_AFTER, {"cid": conversation_id, "after": after_seq}).all()
         return [self._message(r._mapping) for r in rows]
 
     def recent(self, conversation_id: str, limit: int) -> builtins.list[Message]:
         """The last ``limit`` messages, oldest first (by ``LIMIT``, not the whole history)."""
         if limit <= 0:
             return []
-        m = messages_table.c
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(messages_table)
-                .where(m.conversation_id == conversation_id)
-                .order_by(m.seq.desc())
-                .limit(limit)
-            ).all()
+        with self._read.connect() as conn:
+            rows = conn.execute(_RECENT, {"cid": conversation_id, "limit": limit}).all()
         return [self._message(r._mapping) for r in reversed(rows)]
+
+    def since_buyer(self, conversation_id: str) -> builtins.list[Message] | None:
+        """The messages after the buyer's newest one, oldest first; None when the buyer wrote
+        nothing (or there is no such conversation). By the conversation's marker of that
+        message and the index on conversation and number: what follows it, not the history."""
+        with self._read.connect() as conn:
+            marker = conn.execute(_LAST_BUYER_SEQ, {"cid": conversation_id}).scalar()
+            if not marker:
+                return None
+            rows = conn.execute(_AFTER, {"cid": conversation_id, "after": marker}).all()
+        return [self._message(r._mapping) for r in rows]
+
+    def last_buyer_message(self, conversation_id: str) -> Message | None:
+        """The buyer's newest message (one indexed row), None when the buyer wrote nothing."""
+        m, c = messages_table.c, conversations_table.c
+        stmt = (
+            select(messages_table)
+            .join(conversations_table, c.id == m.conversation_id)
+            .where(c.id == conversation_id, m.seq == c.last_buyer_seq)
+        )
+        with self._read.connect() as conn:
+            row = conn.execute(stmt).first()
+        return self._message(row._mapping) if row is not None else None
 
     # --- turns -----------------------------------------------------------------------------
 
@@ -427,20 +482,16 @@ class SqlConversationStore:
         }
         try:
             with self._engine.begin() as conn:
-                exists = conn.execute(
-                    select(conversations_table.c.n).where(
-                        conversations_table.c.id == result.conversation_id
-                    )
-                ).first()
-                if exists is None:
-                    raise NotFound(f"没有会话 {result.conversation_id}")
-                conn.execute(insert(turns_table).values(**row))
+                conn.execute(_INSERT_TURN, row)
         except IntegrityError as exc:
+            # The foreign key or the unique turn id: which one is asked only when it failed.
+            if self._missing(result.conversation_id):
+                raise NotFound(f"没有会话 {result.conversation_id}") from exc
             raise Conflict(f"回合 {result.turn_id} 已记录") from exc
 
     def turns(self, conversation_id: str) -> builtins.list[TurnResult]:
         t = turns_table.c
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             docs = conn.execute(
                 select(t.result).where(t.conversation_id == conversation_id).order_by(t.n)
             ).scalars()
@@ -450,13 +501,14 @@ class SqlConversationStore:
 
     def _update(self, conversation_id: str, values: dict[str, Any]) -> None:
         with self._engine.begin() as conn:
-            result = conn.execute(
-                update(conversations_table)
-                .where(conversations_table.c.id == conversation_id)
-                .values(**values)
-            )
+            result = conn.execute(_BY_ID, {"cid": conversation_id, **values})
             if result.rowcount == 0:
                 raise NotFound(f"没有会话 {conversation_id}")
+
+    def _missing(self, conversation_id: str) -> bool:
+        c = conversations_table.c
+        with self._read.connect() as conn:
+            return conn.execute(select(c.n).where(c.id == conversation_id)).first() is None
 
     def _local(self, value: datetime | None) -> datetime | None:
         return value.astimezone(self._tz) if value is not None else None

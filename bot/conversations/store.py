@@ -67,6 +67,13 @@ class ConversationStore(Protocol):
     def recent(self, conversation_id: str, limit: int) -> list[Message]:
         """The last ``limit`` messages, oldest first."""
 
+    def since_buyer(self, conversation_id: str) -> list[Message] | None:
+        """The messages after the buyer's newest one, oldest first (None: the buyer wrote
+        nothing); what follows that message only, not the whole history."""
+
+    def last_buyer_message(self, conversation_id: str) -> Message | None:
+        """The buyer's newest message, None when the buyer wrote nothing."""
+
     def save_state(self, conversation_id: str, state: dict[str, Any], now: datetime) -> None: ...
 
     def set_status(

@@ -35,6 +35,7 @@ PROMPT_VARS: dict[str, tuple[str, ...]] = {
     "guidance_sell": (),
     "guidance_declined": (),
     "regenerate": ("reasons",),
+    "agent_redraft": ("draft", "reason"),
 }
 # Local OpenAI-compatible servers (vLLM, Ollama…) need no key, but the client insists on one.
 _NO_KEY = "not-needed"
@@ -171,6 +172,10 @@ class LLMDrafter:
 
     def messages(self, req: Any, facts: Facts, *, retry_reason: str | None = None) -> list[BaseMessage]:
         system = "\n\n".join([self.prefix(facts), self.prompts.render("draft", brief=self.brief.render(facts))])
+        if req.redraft is not None:  # an agent rejected the last draft and said why
+            system += "\n\n" + self.prompts.render(
+                "agent_redraft", draft=req.redraft.draft, reason=req.redraft.reason
+            )
         if retry_reason:
             system += "\n\n" + self.prompts.render("regenerate", reasons=retry_reason)
         turns: list[tuple[type[BaseMessage], str]] = [(SystemMessage, system)]

@@ -38,6 +38,13 @@ from bot.shop.models import Buyer, Shop
 from bot.turns import Source
 
 
+class Redraft(BaseModel):
+    """An agent rejected ``draft`` for ``reason`` and asked for another."""
+
+    draft: str
+    reason: str
+
+
 class DraftRequest(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -51,6 +58,7 @@ class DraftRequest(BaseModel):
     history: list[tuple[str, str]] = Field(default_factory=list)  # (role, text), oldest first
     declined: bool = False  # the buyer said no to a recommendation recently: don't push
     now: datetime
+    redraft: Redraft | None = None  # the model is told the rejected draft and the agent's reason
 
 
 class Draft(BaseModel):

@@ -93,7 +93,7 @@ def act(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, p: Pending) ->
         reply = ctx.t.render("done_exchange", tid=order.tid, refund_id=p.refund_id,
                              target=views.sku_text(ctx.shop, p.exchange_sku))
     refund = Refund(
-        id=p.refund_id, type=rtype, status=status, items=p.oids, amount=Decimal(p.amount),
+        id=p.refund_id, no=ctx.numbers.next_number("refund"), type=rtype, status=status, items=p.oids, amount=Decimal(p.amount),
         reason=p.reason, created=ctx.now, exchange_sku=p.exchange_sku,
     )
     effect = AddRefund(order.tid, refund, close_order=_closes(ctx, order, p), key=key)

@@ -44,13 +44,13 @@ def explain_blocked(ctx: FlowContext, order: Order, oids: list[str], what: str) 
     if refund.is_open:
         reply = ctx.t.render(
             "item_refund_open", items=views.items_text(ctx.shop, order, refund.items),
-            refund_id=refund.id, refund_type=views.REFUND_TYPE_TEXT[refund.type],
+            refund_id=views.refund_ref(refund), refund_type=views.REFUND_TYPE_TEXT[refund.type],
             refund_status=views.REFUND_STATUS_TEXT[refund.status],
         )
     else:
         reply = ctx.t.render(
             "item_refunded", items=views.items_text(ctx.shop, order, refund.items),
-            refund_id=refund.id, refund_type=views.REFUND_TYPE_TEXT[refund.type],
+            refund_id=views.refund_ref(refund), refund_type=views.REFUND_TYPE_TEXT[refund.type],
             amount=fmt(refund.amount), what=what,
         )
     return reply, views.refund_card(ctx.shop, order, refund)

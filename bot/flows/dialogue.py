@@ -205,7 +205,7 @@ class DialogueManager:
                     tickets[o.tid] = self.orders.tickets(o.tid)
         return FlowContext(
             shop=self.shop, buyer_id=buyer_id, buyer=self.orders.buyer(buyer_id), orders=orders,
-            tickets=tickets, now=self.clock.now(), ids=self.ids, t=self.templates,
+            tickets=tickets, now=self.clock.now(), ids=self.ids, numbers=self.orders, t=self.templates,
             linker=self.router.linker,
         )
 

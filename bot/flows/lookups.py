@@ -20,7 +20,7 @@ def _refund_lines(ctx: FlowContext, order: Order) -> list[str]:
             lines.append(
                 ctx.t.render(
                     "exchange_line",
-                    refund_id=r.id,
+                    refund_id=views.refund_ref(r),
                     target=views.sku_text(ctx.shop, r.exchange_sku),
                     refund_status=views.REFUND_STATUS_TEXT[r.status],
                 )
@@ -29,7 +29,7 @@ def _refund_lines(ctx: FlowContext, order: Order) -> list[str]:
             lines.append(
                 ctx.t.render(
                     "refund_line",
-                    refund_id=r.id,
+                    refund_id=views.refund_ref(r),
                     refund_type=views.REFUND_TYPE_TEXT[r.type],
                     amount=fmt(r.amount),
                     refund_status=views.REFUND_STATUS_TEXT[r.status],
@@ -125,16 +125,18 @@ def logistics(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> Step:
         if open_urges:
             reply = ctx.t.render(
                 "unshipped_overdue_again", tid=order.tid, promised=views.when(promised, tz),
-                ticket_id=open_urges[0].id,
+                ticket_id=views.record_ref(open_urges[0].id, open_urges[0].no),
             )
             return Step(reply, "logistics", state, "urge_shipping", action="logistics.query")
         ticket = Ticket(
-            id=ctx.ids.new_id("T"), tid=order.tid, buyer=ctx.buyer_id, kind="urge_shipping",
+            id=ctx.ids.new_id("T"), no=ctx.numbers.next_number("ticket"), tid=order.tid,
+            buyer=ctx.buyer_id, kind="urge_shipping",
             note=f"订单 {order.tid} 已超过承诺发货时间 {views.when(promised, tz)}，买家催发货",
             created=ctx.now,
         )
         reply = ctx.t.render(
-            "unshipped_overdue", tid=order.tid, promised=views.when(promised, tz), ticket_id=ticket.id
+            "unshipped_overdue", tid=order.tid, promised=views.when(promised, tz),
+            ticket_id=views.record_ref(ticket.id, ticket.no),
         )
         return Step(
             reply, "logistics", state, "urge_shipping", action="ticket.create",

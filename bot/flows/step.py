@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.flows.state import DialogueState
 from bot.flows.templates import FlowTemplates
-from bot.ids import IdProvider
+from bot.ids import IdProvider, NumberProvider
 from bot.orders.backend import Ticket
 from bot.router.router import ProductLinker
 from bot.shop.models import Address, Buyer, Order, Refund, Shop
@@ -74,6 +74,7 @@ class FlowContext:
     tickets: dict[str, list[Ticket]]  # tid -> tickets already open for it
     now: datetime
     ids: IdProvider
+    numbers: NumberProvider  # short numbers of new after-sales and tickets
     t: FlowTemplates
     linker: ProductLinker | None
 

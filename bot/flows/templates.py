@@ -11,7 +11,6 @@ person can read out (``R3``), the template's ``<name>_noid`` variant is used whe
 
 from __future__ import annotations
 
-import re
 import string
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,11 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError
+from bot.ids import internal_id
 from bot.shop.models import Shop
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts" / "flows"
 RECORD_IDS = ("refund_id", "ticket_id")
-_INTERNAL_ID = re.compile(r"^[A-Za-z]{1,3}(?=[0-9a-f]*[a-f])[0-9a-f]{8,}$")
-
-
-def internal_id(value: object) -> bool:
-    """An id made by the id provider (``Rde4c801a08ec47d3``), meaningless to a buyer."""
-    return isinstance(value, str) and bool(_INTERNAL_ID.match(value))
-
-
 class FlowTemplates:
     def __init__(self, shop: Shop, directory: Path = DEFAULT_DIR) -> None:
         if not directory.is_dir():

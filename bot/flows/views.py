@@ -65,9 +65,23 @@ def items_amount(order: Order, oids: list[str]) -> str:
     return fmt(sum((i.paid for i in order.items if i.oid in oids), Decimal(0)))
 
 
+def record_ref(record_id: str, no: int | None) -> str:
+    """What a buyer reads for an after-sale or a ticket: its short number (售后单 3), given
+    when xiaoer made the record; for one from the shop's own data, the shop's id (``R1001``).
+    An id the id provider made without a number is never shown (templates' ``_noid``)."""
+    if no is not None:
+        return str(no)
+    return record_id
+
+
+def refund_ref(refund: Refund) -> str:
+    return record_ref(refund.id, refund.no)
+
+
 def refund_card(shop: Shop, order: Order, refund: Refund) -> Card:
     data: dict[str, Any] = {
         "refund_id": refund.id,
+        "refund_ref": refund_ref(refund),
         "tid": order.tid,
         "type": refund.type,
         "type_text": REFUND_TYPE_TEXT[refund.type],

@@ -23,6 +23,7 @@ class Ticket(BaseModel):
     """A task for the shop's staff, e.g. a shipping-urge (催发货) ticket."""
 
     id: str
+    no: int | None = None  # the short number buyers and staff read out (工单 5)
     tid: str | None = None
     buyer: str
     kind: Literal["urge_shipping", "handoff", "complaint", "low_rating", "other"]
@@ -66,6 +67,10 @@ class OrderBackend(Protocol):
     def update_address(self, tid: str, address: Address, *, key: str) -> Order: ...
 
     def add_ticket(self, ticket: Ticket, *, key: str) -> Ticket: ...
+
+    def next_number(self, kind: str) -> int:
+        """The next short number a person can read out for a new record of ``kind``."""
+        ...
 
     def tickets(self, tid: str | None = None) -> list[Ticket]: ...
 

@@ -42,11 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import Conflict, NotFound
+from bot.ids import internal_id
 from bot.orders import ledger
 from bot.orders.backend import OrdersExport, Ticket
 from bot.orders.ledger import Breach, ItemBalance
 from bot.shop.models import Address, Buyer, Order, Refund, RefundStatus, Shipping, Shop
-from bot.storage.db import Base, UtcDateTime
+from bot.storage.db import Base, UtcDateTime, reader
 
 # Bump when the stored layout changes: an old database is then re-seeded at start-up.
 # 2: the refund ledger (order_ledger).
@@ -119,6 +120,7 @@ ledger_table = Table(
 # Children before parents: reset() deletes in this order.
 _TABLES = [ledger_table, orders_table, buyers_table, tickets_table, idempotency_table, meta_table]
 _SEED_HASH = "seed_hash"
+_NUMBER = "number:"  # + kind: the last short number handed out
 
 
 class _KeyTaken(Exception):
@@ -137,6 +139,7 @@ class SqlOrderBackend:
         if broken:
             raise ValueError("the seed orders break the refund ledger: " + "; ".join(broken))
         self._engine = engine
+        self._read = reader(engine)  # read-only work: no transaction round trips
         # The seed rows are built once: reset() runs before every benchmark case.
         self._order_rows = [
             {
@@ -178,7 +181,7 @@ class SqlOrderBackend:
         Returns True when it (re-)seeded. A database already holding this seed keeps its
         changes (cancelled orders, refunds, tickets) across restarts.
         """
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             stored = conn.execute(
                 select(meta_table.c.value).where(meta_table.c.key == _SEED_HASH)
             ).scalar()
@@ -203,26 +206,26 @@ class SqlOrderBackend:
     # --- reads -----------------------------------------------------------------------------
 
     def buyer(self, buyer_id: str) -> Buyer | None:
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             doc = conn.execute(
                 select(buyers_table.c.doc).where(buyers_table.c.id == buyer_id)
             ).scalar()
         return Buyer.model_validate(doc) if doc is not None else None
 
     def buyers(self) -> list[Buyer]:
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             docs = conn.execute(select(buyers_table.c.doc).order_by(buyers_table.c.seq)).scalars()
             return [Buyer.model_validate(d) for d in docs]
 
     def order(self, tid: str) -> Order | None:
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             doc = conn.execute(select(orders_table.c.doc).where(orders_table.c.tid == tid)).scalar()
         return Order.model_validate(doc) if doc is not None else None
 
     def orders_of(self, buyer_id: str) -> list[Order]:
         """The buyer's orders, newest first."""
         o = orders_table.c
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             docs = conn.execute(
                 select(o.doc)
                 .where(o.buyer_id == buyer_id)
@@ -241,7 +244,7 @@ class SqlOrderBackend:
             signed = o.doc["shipping"]["signed_at"].as_string()
             stmt = stmt.where(signed >= (lo - timedelta(days=1)).isoformat(),
                               signed <= (hi + timedelta(days=1)).isoformat())
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             found = [Order.model_validate(d) for d in conn.execute(stmt).scalars()]
         if signed_between is None:
             return found
@@ -250,7 +253,7 @@ class SqlOrderBackend:
 
     def export(self) -> OrdersExport:
         """Buyers and orders in seed order, tickets in the order they were added."""
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             buyers = conn.execute(select(buyers_table.c.doc).order_by(buyers_table.c.seq)).scalars()
             buyer_list = [Buyer.model_validate(d) for d in buyers]
             orders = conn.execute(select(orders_table.c.doc).order_by(orders_table.c.seq)).scalars()
@@ -264,7 +267,7 @@ class SqlOrderBackend:
     def ledger(self, tid: str) -> dict[str, ItemBalance]:
         """The stored ledger rows of order ``tid`` by item (empty for an unknown order)."""
         t = ledger_table.c
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(select(ledger_table).where(t.tid == tid).order_by(t.oid)).all()
         return {
             r.oid: ItemBalance(
@@ -278,7 +281,7 @@ class SqlOrderBackend:
         stmt = select(tickets_table.c.doc).order_by(tickets_table.c.n)
         if tid is not None:
             stmt = stmt.where(tickets_table.c.tid == tid)
-        with self._engine.connect() as conn:
+        with self._read.connect() as conn:
             return [Ticket.model_validate(d) for d in conn.execute(stmt).scalars()]
 
     # --- state changes ---------------------------------------------------------------------
@@ -311,7 +314,7 @@ class SqlOrderBackend:
                 raise Conflict(f"售后单 {refund.id} 已存在")
             broken = ledger.admit(order, refund)
             if broken:
-                raise Conflict(_refusal(broken[0]))
+                raise Conflict(_refusal(broken[0], order))
             _take_items(conn, order, refund)
             doc = order.model_dump(mode="json")
             doc["refunds"].append(refund.model_dump(mode="json"))
@@ -320,6 +323,29 @@ class SqlOrderBackend:
             return _save(conn, Order.model_validate(doc))
 
         return Order.model_validate(self._change("add_refund", tid, key, apply))
+
+    def next_number(self, kind: str) -> int:
+        """The next short number of ``kind`` (``refund``, ``ticket``): 1, 2, 3 … per store,
+        never handed out twice by any process: the counter row moves by compare-and-set."""
+        key = f"{_NUMBER}{kind}"
+        for _ in range(100):
+            try:
+                with self._engine.begin() as conn:
+                    last = conn.execute(select(meta_table.c.value).where(meta_table.c.key == key)).scalar()
+                    if last is None:
+                        conn.execute(insert(meta_table).values(key=key, value="1"))
+                        return 1
+                    n = int(last) + 1
+                    moved = conn.execute(
+                        update(meta_table)
+                        .where(and_(meta_table.c.key == key, meta_table.c.value == last))
+                        .values(value=str(n))
+                    ).rowcount
+                    if moved == 1:
+                        return n
+            except IntegrityError:  # another process made the counter first
+                pass
+        raise Conflict("编号分配繁忙，请稍后再试")
 
     def update_address(self, tid: str, address: Address, *, key: str) -> Order:
         def apply(conn: Connection) -> dict[str, Any]:
@@ -545,10 +571,14 @@ def _settle_items(conn: Connection, order: Order, moved: Refund) -> None:
             raise Conflict("这件商品的售后记录与账目不一致，这次没有办理")
 
 
-def _refusal(breach: Breach) -> str:
-    """The buyer-safe reason for a refused record (no item ids)."""
+def _refusal(breach: Breach, order: Order) -> str:
+    """The buyer-safe reason for a refused record (no item ids; the record in the way by its
+    short number, or by the shop's own id)."""
+    other = next((r for r in order.refunds if r.id == breach.other), None)
+    ref = "" if other is None or (other.no is None and internal_id(other.id)) else (
+        f"（售后单 {other.no if other.no is not None else other.id}）")
     if breach.kind == "refunded":
-        return f"这件商品已经退过款了（售后单 {breach.other}），不能重复申请"
+        return f"这件商品已经退过款了{ref}，不能重复申请"
     if breach.kind == "open":
-        return f"这件商品已有进行中的售后（售后单 {breach.other}），请等处理完再申请"
+        return f"这件商品已有进行中的售后{ref}，请等处理完再申请"
     return "退款金额超过了商品的实付金额，这次没有办理"

@@ -63,6 +63,8 @@ class Lexicon:
     interjections: frozenset[str] = frozenset()
     closing_no: frozenset[str] = frozenset()
     firm_yes_words: tuple[str, ...] = ()
+    give_up_clauses: frozenset[str] = frozenset()
+    quality_pattern: re.Pattern[str] | None = None
 
     def clauses(self, norm: str) -> list[str]:
         """The clauses of ``norm`` (split at punctuation and spaces), empty ones dropped."""
@@ -153,6 +155,28 @@ class Lexicon:
         clauses = self._answer_clauses(norm)
         return any(self._is_yes(c) for c in clauses) and not any(self._is_no(c) for c in clauses)
 
+    def leads_with_yes(self, norm: str) -> bool:
+        """A plain yes first, then something told beside it and no question or no ("对的 退款原因
+        写尺码不合适", "可以 我这边找不到申请的按钮"). A sound that only acknowledges ("嗯？什么意思")
+        is not such a yes, and a doubt or a question after it ("好，你确定能退？") keeps it open."""
+        clauses = [c for c in self._answer_clauses(norm) if c not in self.courtesy_exact or self._is_yes(c)]
+        if len(clauses) < 2:
+            return False
+        first = clauses[0]
+        if not self._is_yes(first) or first in self.courtesy_exact or first in self.interjections:
+            return False
+        if any(self._is_no(c) or c.startswith(_ADVERSATIVE) for c in clauses):
+            return False
+        return not self.doubts_after_first(norm)
+
+    def doubts_after_first(self, norm: str) -> bool:
+        """Whether something after the first clause asks or doubts ("好的，退款的话运费谁出",
+        "好，你确定能退？"): a question to answer before anything is carried out."""
+        trimmed = norm.strip(" ,.!?~，。！？、…")
+        lead = _CLAUSE.search(trimmed)
+        tail = trimmed[lead.start():] if lead else ""
+        return any(cue in tail for cue in (*self.question_cues, "确定", "真的"))
+
     def is_interjection(self, norm: str) -> bool:
         """Only acknowledging sounds ("哦", "哦哦～", "哈哈")."""
         letters = "".join(ch for ch in norm if ch.isalnum())
@@ -170,6 +194,11 @@ class Lexicon:
         return bool(clauses) and all(
             c in self.deny_exact or self.decline_clause.match(c) for c in clauses
         )
+
+    def gives_up(self, norm: str) -> bool:
+        """Whether the last clause that is not courtesy gives up ("地址改不了的话… 那算了")."""
+        clauses = [c for c in self._answer_clauses(norm) if c not in self.courtesy_exact]
+        return bool(clauses) and len(clauses) > 1 and _collapse(clauses[-1]) in self.give_up_clauses
 
     def asks(self, norm: str) -> bool:
         """Whether ``norm`` reads as a question in words (two or more Chinese characters and a
@@ -249,4 +278,6 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         interjections=frozenset(normalize(str(w)) for w in raw["interjections"]),
         closing_no=bare("closing_no"),
         firm_yes_words=_words(raw["firm_yes_words"]),
+        give_up_clauses=frozenset(_collapse(w) for w in bare("give_up_clauses")),
+        quality_pattern=_compile(raw["quality_pattern"], "quality_pattern"),
     )

@@ -37,6 +37,8 @@ HANDOFF_SURE = 0.4  # the classifier hands a conversation to a person only this 
 COMPLAINT_SURE = 0.5  # a complaint this likely needs no complaint word ("只收到五块")
 FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the turn before
 FOLLOW_UP_MAX_CHARS = 24
+# Questions a bare yes does not answer: which order, which address, which SKU, which of two.
+OPEN_QUESTION_KINDS = frozenset({"choose_order", "ask_address", "ask_exchange_sku", "clarify"})
 # Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
 # A clause that keeps what it names, beside a request about the rest.
 _KEEP = re.compile(r"照常发|正常发|继续发|照发|还要|要留着|留着|留下|保留|不退|不用退|别退|不取消|照旧")
@@ -160,6 +162,7 @@ class Router:
             and pending.get("intent") == turn.intent
             and turn.source in ("rule", "classifier")
             and self.lex.has_yes_clause(turn.norm)
+            and not self.lex.doubts_after_first(turn.norm)
         ):
             # "好的，帮我退了吧" while the refund waits for a yes: a yes that restates the request.
             return turn.model_copy(update={
@@ -239,6 +242,12 @@ class Router:
         strong_anger = slots.anger >= 2 and any(w in said for w in self.lex.anger_strong)
         if strong_anger:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
+        if kind and kind not in OPEN_QUESTION_KINDS and self.lex.leads_with_yes(said):
+            # "对的 退款原因写尺码不合适" answers the question first; what follows rides on the yes.
+            return done("confirm", "confirm", 0.95, "context", f"a yes first, then more {bare!r}")
+        if self.lex.gives_up(said):
+            # "地址改不了的话… 那就算了": the story ends by dropping what it asked for.
+            return done("deny", "deny", 0.9, "context" if kind else "lexicon", "ends by giving up (…算了)")
         # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
         short = self.lex.request_part(said)[:MAX_CHARS]
         for rule in self.lex.rules:
@@ -270,7 +279,7 @@ class Router:
         thread = state.get("last_intent")
         if (
             thread in THREAD_INTENTS
-            and intent != thread
+            and (intent != thread or conf < UNSURE_BELOW)  # the thread's own intent, too unsure to stand
             and conf < FOLLOW_UP_BELOW
             and len(bare) <= FOLLOW_UP_MAX_CHARS
             and self.lex.asks(said)

@@ -94,6 +94,8 @@ def extract_slots(norm: str, lex: Lexicon) -> Slots:
     if found:
         slots.qty = found[0].n
     quality, _ = _affirmed(norm, lex.quality_words)
+    if quality is None and lex.quality_pattern is not None and (counted := lex.quality_pattern.search(norm)):
+        quality = counted.group(0)
     no_reason = _contains_any(norm, lex.no_reason_words)
     if quality:
         slots.reason, slots.reason_kind = quality, "quality"

@@ -462,6 +462,7 @@ class Shipping(Strict):
 
 class Refund(Strict):
     id: NonEmpty
+    no: int | None = Field(default=None, ge=1)  # a short number for buyers (售后单 3), given at creation
     type: RefundType
     status: RefundStatus
     items: list[str] = Field(min_length=1)

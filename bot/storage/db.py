@@ -69,6 +69,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def reader(engine: Engine) -> Engine:
+    """``engine`` for read-only work: on PostgreSQL its connections run in autocommit, so a
+    read costs no ``BEGIN`` and ``ROLLBACK`` round trips (each statement reads committed data,
+    as in a READ COMMITTED transaction). Writes keep using ``engine.begin()``."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 # Every module that declares tables on ``Base``; migrations and ``create_all`` see these.
 MODEL_MODULES: tuple[str, ...] = (
     "bot.accounts",

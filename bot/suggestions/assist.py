@@ -98,16 +98,16 @@ class AssistDesk:
         conv = self.conversations.get(conversation_id)
         if conv is None or conv.status != "waiting" or not conv.state.get("engine", {}).get("parked"):
             return
-        if self.suggestions.list(status="pending", conversation_id=conversation_id):
+        # One row says whether any is pending (the index on conversation and status finds it).
+        if self.suggestions.list(status="pending", conversation_id=conversation_id, limit=1):
             return
         updated = self.conversations.set_status(conversation_id, "bot", self.clock.now())
         self.events.publish("status", {"conversation_id": conversation_id, "status": updated.status})
 
     def _since_buyer(self, conversation_id: str) -> list[Message] | None:
-        """The messages after the buyer's last one (None when the buyer wrote nothing)."""
-        messages = self.conversations.messages(conversation_id)
-        last = max((i for i, m in enumerate(messages) if m.role == "buyer"), default=None)
-        return None if last is None else messages[last + 1 :]
+        """The messages after the buyer's last one (None when the buyer wrote nothing): read
+        from that message on, so the cost does not grow with the conversation."""
+        return self.conversations.since_buyer(conversation_id)
 
     @staticmethod
     def _answers(m: Message) -> bool:
@@ -117,7 +117,9 @@ class AssistDesk:
 
     def unanswered(self, conversation_id: str) -> bool:
         """The buyer's last message has no reply after it."""
-        after = self._since_buyer(conversation_id)
+        return self._unanswered(self._since_buyer(conversation_id))
+
+    def _unanswered(self, after: list[Message] | None) -> bool:
         return after is not None and not any(self._answers(m) for m in after)
 
     def _needs_hold(self, conversation_id: str) -> bool:
@@ -150,8 +152,8 @@ class AssistDesk:
             self.deliver(sent)
             return 1
         note = self.templates.render(HANDOFF_TEMPLATE)
-        after = self._since_buyer(s.conversation_id) or []
-        if not self.unanswered(s.conversation_id) or any(m.text == note for m in after):
+        after = self._since_buyer(s.conversation_id)
+        if not self._unanswered(after) or any(m.text == note for m in after or []):
             return 0
         self.post(s.conversation_id, note)
         question = str(s.facts.get("question") or "")[:80]

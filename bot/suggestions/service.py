@@ -9,6 +9,7 @@ refused with :class:`FlaggedReply` (naming the flags) unless the agent sends it 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +22,8 @@ from bot.errors import Conflict, NotFound, TellCustomer
 from bot.guards import Flag, describe, flags_in
 from bot.ids import IdProvider
 from bot.suggestions.guard import ReplyGuard
-from bot.suggestions.sql import SuggestionRow, create_tables
+from bot.storage.db import reader
+from bot.suggestions.sql import SuggestionRow, create_tables, pending_counts
 from bot.turns import Source
 
 if TYPE_CHECKING:
@@ -127,6 +129,7 @@ class SuggestionService:
         """``guard`` checks what an agent sends; the server always passes one. Without it
         (reports, storage tests) texts are sent as given."""
         self.engine = engine
+        self._read = reader(engine)  # read-only work: no transaction round trips
         self.clock = clock
         self.ids = ids
         self.guard = guard
@@ -234,7 +237,7 @@ class SuggestionService:
                    SuggestionRow.status.in_(("pending", "rejected")))
             .order_by(SuggestionRow.created, SuggestionRow.id)
         )
-        with self.engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
         return [_from_mapping(r._mapping) for r in rows]
 
@@ -306,8 +309,12 @@ class SuggestionService:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def pending_counts(self, conversation_ids: Sequence[str]) -> dict[str, int]:
+        """Drafts waiting for an agent per conversation of ``conversation_ids`` (a queue page)."""
+        return pending_counts(self._read, conversation_ids)
+
     def get(self, suggestion_id: str) -> Suggestion | None:
-        with self.engine.connect() as conn:
+        with self._read.connect() as conn:
             row = conn.execute(select(SuggestionRow.__table__).where(SuggestionRow.id == suggestion_id)).first()
         return _from_mapping(row._mapping) if row else None
 
@@ -320,7 +327,7 @@ class SuggestionService:
         if conversation_id is not None:
             stmt = stmt.where(SuggestionRow.conversation_id == conversation_id)
         stmt = stmt.order_by(SuggestionRow.created, SuggestionRow.id).limit(limit)
-        with self.engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
         return [_from_mapping(r._mapping) for r in rows]
 
@@ -328,7 +335,7 @@ class SuggestionService:
         """Per intent (and ``_all``): counts by status, acceptance rate (accepted unchanged /
         decided by an agent), edit rate, rejection rate, mean edit distance of edits, and the
         rejection reasons with counts."""
-        with self.engine.connect() as conn:
+        with self._read.connect() as conn:
             rows = conn.execute(
                 select(SuggestionRow.intent, SuggestionRow.status, SuggestionRow.edit_distance, SuggestionRow.reject_reason)
             ).all()

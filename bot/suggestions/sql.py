@@ -1,10 +1,11 @@
-"""The ``sugg_suggestions`` table on the shared ``Base``."""
+"""The ``sugg_suggestions`` table on the shared ``Base``, and the queue's count of pending drafts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Index, Integer, String, Text, inspect, text
+from sqlalchemy import JSON, Engine, Index, Integer, String, Text, func, inspect, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +49,14 @@ class SuggestionRow(Base):
         Index("sugg_by_conversation", "conversation_id", "created"),
         Index("sugg_by_hold", "hold_at"),
         Index("sugg_by_due", "due_at"),
+        # Per turn: whether a conversation has a draft pending, and its holding timers to
+        # settle — a seek into that conversation's few rows, not all of its drafts.
+        Index("sugg_by_conversation_status", "conversation_id", "status", "created"),
+        Index("sugg_by_conversation_hold", "conversation_id", "hold_at"),
+        # Per tick: the timers due among the waiting and rejected drafts — a seek into the
+        # open timers, not every rejected draft the shop ever had.
+        Index("sugg_timer_hold", "status", "hold_at"),
+        Index("sugg_timer_due", "status", "due_at"),
     )
 
 
@@ -68,3 +77,19 @@ def create_tables(engine: Engine) -> None:
             # another process added it first
             if column.name not in {c["name"] for c in inspect(engine).get_columns(name)}:
                 raise
+
+
+def pending_counts(engine: Engine, conversation_ids: Sequence[str]) -> dict[str, int]:
+    """How many drafts wait for an agent in each of ``conversation_ids`` (the rows of one
+    queue page): one grouped read by the index on conversation and status, however many
+    drafts the shop has pending elsewhere. Conversations with none are left out."""
+    if not conversation_ids:
+        return {}
+    s = SuggestionRow
+    stmt = (
+        select(s.conversation_id, func.count())
+        .where(s.conversation_id.in_(list(conversation_ids)), s.status == "pending")
+        .group_by(s.conversation_id)
+    )
+    with engine.connect() as conn:
+        return {cid: int(n) for cid, n in conn.execute(stmt).all()}

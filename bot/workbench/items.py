@@ -31,6 +31,7 @@ class OpenItem(BaseModel):
     kind: ItemKind
     tid: str
     ref: str | None = Field(default=None, description="售后单号或工单号")
+    no: int | None = Field(default=None, description="买家看到的短号（售后单 3、工单 5），有则显示")
     buyer_id: str
     buyer_nick: str
     status: str
@@ -66,14 +67,14 @@ def open_items(shop: Shop, export: OrdersExport, received: set[tuple[str, str]],
                 continue
             back = (order.tid, r.id) in received
             actions = _legal(r.type, r.status, back)
-            add(r.created, kind=_KIND_OF_TYPE[r.type], tid=order.tid, ref=r.id, status=r.status,
+            add(r.created, kind=_KIND_OF_TYPE[r.type], tid=order.tid, ref=r.id, no=r.no, status=r.status,
                 status_text="已收到退货，待处理" if back else STAFF_STATUS_TEXT[r.status],
                 summary=f"{items_text(shop, order, list(r.items))}；原因：{r.reason or '未填写'}",
                 amount=r.amount if r.type != "EXCHANGE" else None, goods_back=back,
                 actions=actions, **who)
     for t in export.tickets:
         if t.status == "open":
-            add(t.created, kind="ticket", tid=t.tid or "", ref=t.id, status="open", status_text="待处理",
+            add(t.created, kind="ticket", tid=t.tid or "", ref=t.id, no=t.no, status="open", status_text="待处理",
                 summary=t.note, actions=["ticket.close"] if t.tid else [],
                 buyer_id=t.buyer, buyer_nick=nick.get(t.buyer, t.buyer))
     out.sort(key=lambda i: i.since)

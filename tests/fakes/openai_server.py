@@ -72,6 +72,11 @@ class FakeOpenAI:
         with self._lock:
             self._chat.extend(Reply(r) if isinstance(r, str) else r for r in replies)
 
+    def clear(self) -> None:
+        """Drop the chat replies scripted and not used (a module-wide server between tests)."""
+        with self._lock:
+            self._chat.clear()
+
     def script_embeddings(self, *replies: Reply) -> None:
         """Errors for the next embedding calls; without a script embeddings always succeed."""
         with self._lock:

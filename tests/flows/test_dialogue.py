@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
+from bot.evaluation.audit import raw_ids
 from bot.flows.dialogue import DialogueManager, FlowOutcome
-from bot.ids import SequentialIds
+from bot.ids import SequentialIds, UuidIds, internal_id
 from bot.orders.sql import SqlOrderBackend
 from bot.router.router import Router, build_router
 from bot.shop import Shop, load_shop
@@ -249,3 +250,31 @@ def test_a_return_policy_question_is_answered_not_started(shop: Shop, backend: S
     (out,) = talk(dm, "b01", "茶叶拆封了还能七天无理由吗")
     assert out.reply is None and out.action is None  # the drafter answers from the rules
     assert out.state.get("pending") is None
+
+
+# After-sales and tickets the bot makes get short numbers a buyer can read out (售后单 1),
+# one sequence per kind in the order store, with production's random ids.
+def test_a_new_refund_is_told_by_its_short_number_never_by_its_id(
+    shop: Shop, backend: SqlOrderBackend, router: Router
+) -> None:
+    dm = DialogueManager(shop, backend, router, FrozenClock(NOW), UuidIds())
+    ask = dm.handle({}, "b01", "7001不要了 退款")
+    yes = dm.handle(ask.state, "b01", "确认")
+    assert yes.action == "refund.create"
+    (refund,) = backend.order("7001").refunds
+    assert internal_id(refund.id) and refund.no == 1
+    progress = dm.handle(yes.state, "b01", "7001的退款到哪一步了")
+    assert "售后单 1" in progress.reply, progress.reply
+    assert refund.id not in progress.reply and not raw_ids(progress.reply)
+    ask = dm.handle(progress.state, "b01", "7002的保温杯不想要了 退货")
+    dm.handle(ask.state, "b01", "好的")
+    assert [r.no for r in backend.order("7002").refunds] == [2]
+    again = dm.handle({}, "b01", "7002的保温杯不想要了 退货")  # in progress: refused, by number
+    assert "售后单 2" in again.reply and not raw_ids(again.reply), again.reply
+
+
+def test_numbers_count_per_kind_and_restart_with_the_store(backend: SqlOrderBackend) -> None:
+    assert [backend.next_number("refund") for _ in range(3)] == [1, 2, 3]
+    assert backend.next_number("ticket") == 1
+    backend.reset()  # the benchmark runner's reset: every change is dropped, numbers too
+    assert backend.next_number("refund") == 1

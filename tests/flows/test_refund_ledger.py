@@ -113,7 +113,7 @@ def test_asking_again_after_a_refund_is_told_it_was_refunded(demo_shop: Shop, ba
     dm.handle(ask.state, "b02", "确认")
     again = dm.handle({}, "b02", ATTACK)
     assert_buyer_facing(again, demo_shop)
-    assert "已经退过款" in again.reply and "R1" in again.reply and "58.50" in again.reply
+    assert "已经退过款" in again.reply and "售后单 1" in again.reply and "58.50" in again.reply
     assert again.state["pending"] is None and again.quick_replies == []
     whole = dm.handle({}, "b02", "7007退款")  # the rest of the order is still offered, and says so
     assert "79.00" in whole.reply and "137.50" not in whole.reply

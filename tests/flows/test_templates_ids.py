@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.evaluation.audit import raw_ids
-from bot.flows.templates import FlowTemplates, internal_id
+from bot.flows.templates import FlowTemplates
+from bot.ids import internal_id
 from bot.shop import Shop
 
 

@@ -153,3 +153,12 @@ def test_one_key_retried_by_racing_workers_refunds_once(
     assert all(isinstance(r, Order) for r in results), results
     order = backend.order("7007")
     assert order is not None and [r.id for r in order.refunds] == ["R1"]
+
+
+def test_short_numbers_are_never_handed_out_twice(workers: Callable[[int], list[SqlOrderBackend]]) -> None:
+    """Eight workers each take five numbers at once: forty different numbers, 1 to 40."""
+    backends = workers(WORKERS)
+    results = race(backends, lambda _, b: [b.next_number("refund") for _ in range(ROUNDS)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    taken = sorted(n for r in results for n in r)
+    assert taken == list(range(1, WORKERS * ROUNDS + 1))

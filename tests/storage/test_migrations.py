@@ -6,8 +6,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
@@ -15,24 +13,6 @@ from sqlalchemy import Engine, inspect, text
 import bot
 from bot.storage import schema
 from bot.storage.db import Base, create_all, load_models, make_engine
-from tests.scaleout.servers import Postgres, postgres_server
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    with postgres_server() as pg:
-        yield pg
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'xiaoer.db'}"
-    else:
-        url = request.getfixturevalue("postgres").fresh_database()
-    e = make_engine(url)
-    yield e
-    e.dispose()
 
 
 def _import_every_module() -> None:

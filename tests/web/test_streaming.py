@@ -82,3 +82,34 @@ def test_tokens_reach_the_draft_panel_and_the_buyer_before_the_draft_is_complete
     expect(buyer.get_by_test_id("msg-bot")).to_have_count(1)
     expect(console.get_by_test_id("draft-stream")).to_have_count(0)
     assert model.chat_requests and model.chat_requests[0].body.get("stream") is True
+
+
+PRICE_QUESTION = "现在有什么优惠活动吗？"
+FIRST_DRAFT = "亲，优惠活动以商品页显示为准哦～"
+SECOND_DRAFT = "亲，具体能用的优惠以商品页和结算页显示为准，下单前可以看一下哦～"
+
+
+def test_a_rejected_draft_is_written_again_for_the_agents_reason(pages, server, model: FakeOpenAI) -> None:
+    model.clear()
+    model.script(Reply(FIRST_DRAFT), Reply(FIRST_DRAFT))
+    console = pages.agent(*server.agents[0])
+    buyer = pages.buyer(buyer_id="b07")
+    cid = str(buyer.locator("#app").get_attribute("data-conversation-id"))
+    buyer.get_by_test_id("chat-input").fill(PRICE_QUESTION)
+    buyer.get_by_test_id("chat-input").press("Enter")
+    item = console.locator(f"[data-testid='queue-item'][data-conversation-id='{cid}']")
+    item.click()
+    expect(item).to_have_attribute("aria-selected", "true")
+    expect(console.get_by_test_id("suggestion-draft").first).to_have_text(FIRST_DRAFT, timeout=20_000)
+
+    model.clear()
+    model.script(Reply(SECOND_DRAFT), Reply(SECOND_DRAFT))
+    console.get_by_test_id("reject-button").first.click()
+    console.get_by_test_id("reject-reason").fill("太笼统，说清楚在哪里看优惠")
+    console.get_by_test_id("reject-regenerate").click()
+    # The new draft waits for the agent in the panel; the buyer got neither draft.
+    expect(console.get_by_test_id("suggestion-draft").first).to_have_text(SECOND_DRAFT, timeout=20_000)
+    assert "太笼统" in model.chat_requests[-1].body["messages"][0]["content"]
+    console.get_by_test_id("accept-button").first.click()
+    expect(buyer.get_by_test_id("msg-bot").filter(has_text=SECOND_DRAFT)).to_have_count(1)
+    expect(buyer.get_by_test_id("msg-bot").filter(has_text=FIRST_DRAFT)).to_have_count(0)

@@ -169,8 +169,10 @@ export function listen(url, kinds, onEvent, onState) {
   let closed = false;
   let retryTimer = null;
   let delay = 1000;
+  let lastId = null; // a stream we reopen ourselves resumes after the last event seen
 
   const handle = (ev) => {
+    if (ev.lastEventId) lastId = ev.lastEventId;
     let payload;
     try {
       payload = JSON.parse(ev.data);
@@ -186,7 +188,8 @@ export function listen(url, kinds, onEvent, onState) {
 
   const open = () => {
     if (closed) return;
-    source = new EventSource(url, { withCredentials: true });
+    const resume = lastId ? `${url}${url.includes("?") ? "&" : "?"}last_event_id=${encodeURIComponent(lastId)}` : url;
+    source = new EventSource(resume, { withCredentials: true });
     source.onopen = () => {
       delay = 1000;
       onState && onState("open");

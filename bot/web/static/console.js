@@ -39,7 +39,7 @@ const state = {
   busy: false,
   hovering: false, // the pointer is over the queue: keep its order until it leaves
   drafting: new Map(), // turn_id -> {conversation_id, intent, text}: drafts being written
-  replyOpen: null, // {conversationId, question}: the reply box a rejected draft opened
+  replyOpen: null, // {conversationId, question, suggestionId, reason}: the reply box a rejected draft opened
   composerFlags: null, // {text, flags, details, refused}: the guards on the agent's own text
 };
 
@@ -300,7 +300,19 @@ function renderDetail() {
   $("agent-composer").hidden = !(mine || replying);
   const question = $("composer-question");
   question.hidden = !replying || mine;
-  question.textContent = replying ? `回复买家的问题：「${state.replyOpen.question}」（发送即接管会话）` : "";
+  question.replaceChildren();
+  if (replying) {
+    question.append(`回复买家的问题：「${state.replyOpen.question}」（发送即接管会话）`);
+    const open = state.replyOpen;
+    if (state.detail && state.detail.can_redraft && open.suggestionId) {
+      question.append(
+        " ",
+        el("button", { type: "button", class: "btn small", testid: "regenerate-button",
+          onclick: () => regenerate({ id: open.suggestionId, conversation_id: open.conversationId }, open.reason) },
+          "按驳回原因重新生成"),
+      );
+    }
+  }
   renderComposerFlags();
 
   const summary = $("t-summary");
@@ -553,6 +565,9 @@ function suggestionCard(s) {
         "div",
         { class: "sugg-actions" },
         button("danger", "确认驳回", "Enter", "reject-send", () => decide(s, "reject", input.value)),
+        state.detail && state.detail.can_redraft
+          ? button("", "驳回并重新生成", "", "reject-regenerate", () => regenerate(s, input.value))
+          : null,
         button("ghost", "取消", "Esc", "reject-cancel", cancelMode),
       ),
     );
@@ -669,7 +684,7 @@ async function decide(s, kind, text, override = false) {
     toast({ accept: "已采纳并发送给买家", edit: "已修改并发送给买家", reject: "已驳回，请直接回复买家" }[kind], "ok");
     if (kind === "reject") {
       // The buyer's question is still open: the reply box opens on it.
-      state.replyOpen = { conversationId: s.conversation_id, question: (s.facts && s.facts.question) || "" };
+      state.replyOpen = { conversationId: s.conversation_id, question: (s.facts && s.facts.question) || "", suggestionId: s.id, reason: body.reason };
     }
   } catch (err) {
     if (err.status === 409) {
@@ -695,6 +710,25 @@ async function decide(s, kind, text, override = false) {
     const who = now && now.decided_by ? now.decided_by : "其他客服";
     toast(now && now.status !== "pending" ? `该建议已被 ${who} 处理（${label("suggestion_status", now.status)}），无需再次操作` : conflict, "warn");
   }
+}
+
+/** Reject (if still pending) and have the model write the draft again for the agent's reason. */
+async function regenerate(s, reason) {
+  if (state.busy) return;
+  if (!String(reason || "").trim()) return toast("请填写驳回原因", "error");
+  state.busy = true;
+  try {
+    await call("POST", `/api/agent/suggestions/${encodeURIComponent(s.id)}/regenerate`, { reason: reason.trim() });
+    state.mode = null;
+    state.refused = null;
+    if (state.replyOpen && state.replyOpen.suggestionId === s.id) state.replyOpen = null;
+    toast("已按原因重新生成草稿", "ok");
+  } catch (err) {
+    toast(err.detail || "重新生成失败", err.status === 409 ? "warn" : "error");
+  } finally {
+    state.busy = false;
+  }
+  await Promise.all([refreshDetail(false), refreshList().catch(() => {})]);
 }
 
 /** Drafts the model is still writing for the selected conversation, token by token. */

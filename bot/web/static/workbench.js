@@ -109,7 +109,7 @@ function row(it) {
     "tr",
     { testid: "wb-item", dataset: { kind: it.kind, tid: it.tid } },
     el("td", { class: "wb-kind" }, KIND[it.kind] || it.kind),
-    el("td", {}, it.tid, it.ref ? el("div", { class: "muted" }, it.ref) : null),
+    el("td", {}, it.tid, it.ref ? el("div", { class: "muted" }, it.no ? `${it.kind === "ticket" ? "工单" : "售后单"} ${it.no}` : it.ref) : null),
     el("td", {}, it.buyer_nick),
     el("td", {}, it.status_text),
     el("td", {}, it.summary, it.amount ? el("div", { class: "muted" }, `¥${it.amount}`) : null),
