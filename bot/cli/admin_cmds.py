@@ -7,21 +7,34 @@ from typing import Annotated, Optional
 import typer
 
 
+def _database(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    """The service's database, migrated as ``serve`` would (or refused with its reason)."""
+    from bot.config import Settings
+    from bot.errors import ConfigError
+    from bot.storage.db import make_engine
+    from bot.storage.schema import prepare
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        prepare(engine, auto_upgrade=settings.db_auto_upgrade)
+    except ConfigError as exc:
+        typer.echo(f"✗ {exc}", err=True)
+        raise typer.Exit(1) from None
+    return engine
+
+
 def register(app: typer.Typer) -> None:
     admin = typer.Typer(help="客服账号管理 — agent and admin accounts.", no_args_is_help=True)
     app.add_typer(admin, name="admin")
 
     def _create(username: str, password: str, role: str, data_dir: Path | None) -> None:
         from bot.accounts import AccountStore
-        from bot.config import Settings
         from bot.errors import Conflict, TellCustomer
-        from bot.storage.db import create_all, make_engine
 
-        settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
-        if not settings.database_url:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.sqlalchemy_url)
-        create_all(engine)
+        engine = _database(data_dir)
         try:
             account = AccountStore(engine).create(username, password, role)  # type: ignore[arg-type]
         except (Conflict, TellCustomer) as exc:
@@ -56,15 +69,9 @@ def register(app: typer.Typer) -> None:
 
     def _switch(username: str, enabled: bool, data_dir: Path | None) -> None:
         from bot.accounts import AccountStore
-        from bot.config import Settings
         from bot.errors import NotFound
-        from bot.storage.db import create_all, make_engine
 
-        settings = Settings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
-        if not settings.database_url:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.sqlalchemy_url)
-        create_all(engine)
+        engine = _database(data_dir)
         store = AccountStore(engine)
         try:
             account = store.enable(username) if enabled else store.disable(username)

@@ -27,9 +27,10 @@ def _load(shop_dir: Path | None):  # type: ignore[no-untyped-def]
     from bot.errors import ShopInvalid
     from bot.shop import load_shop
 
-    settings = Settings()
+    # The data directory (and so the index) follows the shop named on the command line.
+    settings = Settings(shop_dir=shop_dir) if shop_dir is not None else Settings()
     try:
-        shop = load_shop(shop_dir if shop_dir is not None else settings.shop_dir)
+        shop = load_shop(settings.shop_dir)
     except ShopInvalid as exc:
         console = Console(stderr=True)
         for problem in exc.problems:
