@@ -62,6 +62,9 @@ def _start_app(data_dir: Path) -> tuple[Server, Callable[[], None]]:
         reply_mode="assist",
         llm_model=None,
         embedding_model=None,
+        # The shop's unprompted messages (催付 for unpaid orders, …) go out at the first tick, at
+        # start-up, not in the middle of a test whose page they would move under the pointer.
+        scheduler_interval_s=3600,
     )
     services = build_services(settings, ephemeral=True)
     services.accounts.create(SECOND_AGENT[0], SECOND_AGENT[1], "agent")
