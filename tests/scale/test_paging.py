@@ -3,17 +3,16 @@ pages (the same order as the whole list), and index use checked with EXPLAIN."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from bot.conversations.paging import BadCursor, Cursor
 from bot.conversations.sql import SqlConversationStore
+from tests.scale.plans import captured, plan_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
@@ -101,35 +100,6 @@ def test_last_messages_are_the_newest_of_each(store: SqlConversationStore) -> No
 # --- EXPLAIN -------------------------------------------------------------------------------
 
 
-@contextmanager
-def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    statements: list[tuple[str, Any]] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-
-
-def _plan(engine: Engine, statement: str, parameters: Any) -> str:
-    with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        cur = raw.cursor()  # type: ignore[union-attr]
-        if engine.dialect.name == "sqlite":
-            cur.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            return "\n".join(str(row[-1]) for row in cur.fetchall())
-        cur.execute("SET enable_seqscan = off")  # a tiny table would be scanned anyway
-        cur.execute(f"EXPLAIN {statement}", parameters)
-        plan = "\n".join(str(row[0]) for row in cur.fetchall())
-        cur.execute("RESET enable_seqscan")
-        return plan
-
-
 def _uses_index(engine: Engine, plan: str) -> bool:
     if engine.dialect.name == "sqlite":
         scans = [line for line in plan.splitlines() if line.startswith("SCAN ")]
@@ -156,7 +126,7 @@ def test_paged_and_recent_queries_use_an_index(store: SqlConversationStore, sql_
         store.last_messages(["c01", "c02"])
     assert len(statements) >= 7
     for statement, parameters in statements:
-        plan = _plan(sql_engine, statement, parameters)
+        plan = plan_of(sql_engine, statement, parameters)
         assert _uses_index(sql_engine, plan), f"{statement}\n--\n{plan}"
 
 
@@ -167,4 +137,4 @@ def test_the_check_sees_a_query_without_index(store: SqlConversationStore, sql_e
         with sql_engine.connect() as conn:
             conn.execute(text("SELECT id FROM conv_conversations WHERE summary = 'x' ORDER BY rating"))
     statement, parameters = statements[-1]
-    assert not _uses_index(sql_engine, _plan(sql_engine, statement, parameters))
+    assert not _uses_index(sql_engine, plan_of(sql_engine, statement, parameters))

@@ -11,13 +11,11 @@ conversation far longer than the bound: none may return more than the drafter's 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from bot.clock import FrozenClock
 from bot.config import Settings
@@ -28,42 +26,14 @@ from bot.ids import SequentialIds
 from bot.services import build_services
 from bot.suggestions.service import SuggestionService
 from bot.suggestions.sql import pending_counts
+from tests.scale.plans import captured, plan_of
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
 GROWING = ("conv_messages", "sugg_suggestions")  # tables with rows per message or per turn
 OURS = ("conv_conversations", "conv_messages", "conv_turns", "sugg_suggestions")
+KINDS = ("SELECT", "UPDATE", "DELETE")  # reads and updates (inserts have no plan)
 BOUND = HISTORY_TURNS * 2 + 1  # the drafter's history: the most rows a turn may read of one
-
-
-@contextmanager
-def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """The reads and updates sent to ``engine`` inside the block (inserts have no plan)."""
-    statements: list[tuple[str, Any]] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")) and not executemany:
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-
-
-def plan_of(engine: Engine, statement: str, parameters: Any) -> str:
-    with engine.connect() as conn:
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        if engine.dialect.name == "sqlite":
-            cur.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            return "\n".join(str(row[-1]) for row in cur.fetchall())
-        cur.execute("SET enable_seqscan = off")  # a tiny table would be scanned anyway
-        cur.execute(f"EXPLAIN {statement}", parameters)
-        plan = "\n".join(str(row[0]) for row in cur.fetchall())
-        cur.execute("RESET enable_seqscan")
-        conn.rollback()
-        return plan
 
 
 def rows_of(engine: Engine, statement: str, parameters: Any) -> int:
@@ -140,7 +110,7 @@ def test_the_store_reads_of_a_turn_are_indexed_and_bounded(sql_engine: Engine) -
             store.add_message(cid, "bot", f"回答{i}", NOW, f"m{c}-{i}r", turn_id=f"t{c}-{i}")
             suggestions.create(cid, f"t{c}-{i}", "product_info", _draft(), auto_sent=i % 3 != 0,
                                hold_at=NOW + timedelta(seconds=30), due_at=NOW + timedelta(minutes=3))
-    with captured(sql_engine) as statements:
+    with captured(sql_engine, KINDS) as statements:
         # What a turn and the desk do (engine: open, history, close; desk: resume, timers).
         store.get("c1")
         store.add_message("c1", "buyer", "有别的颜色吗", NOW, "m-new")
@@ -153,7 +123,7 @@ def test_the_store_reads_of_a_turn_are_indexed_and_bounded(sql_engine: Engine) -
         suggestions.settle("c1", holds_only=True)
     assert len(statements) >= 10
     assert not too_many(sql_engine, statements)
-    with captured(sql_engine) as more:
+    with captured(sql_engine, KINDS) as more:
         # The desk's tick (what is due, however many) and the console queue's first page.
         suggestions.holds_due(NOW + timedelta(minutes=1))
         suggestions.drafts_due(NOW + timedelta(minutes=5))
@@ -174,7 +144,7 @@ def test_the_check_catches_a_scan_and_a_whole_conversation(sql_engine: Engine) -
     store.create("b01", NOW, "c1")
     for i in range(BOUND + 1):
         store.add_message("c1", "buyer", f"问题{i}", NOW, f"m{i}")
-    with captured(sql_engine) as statements:
+    with captured(sql_engine, KINDS) as statements:
         store.messages("c1")
         with sql_engine.connect() as conn:
             conn.execute(text("SELECT id FROM sugg_suggestions WHERE intent = 'x'"))
@@ -196,14 +166,14 @@ def test_every_query_of_real_turns_is_indexed_and_bounded(tmp_path: Path) -> Non
     lines = ["纯棉重磅短袖T恤是什么面料的", "有没有优惠券", "我的订单到哪了", "好的谢谢"]
     for i in range(30):
         bot.handle(cid, "b04", lines[i % len(lines)])
-    with captured(engine) as statements:
+    with captured(engine, KINDS) as statements:
         for line in lines:  # drafted turns that wait for an agent, a flow's, chitchat
             bot.handle(cid, "b04", line)
     ours = [(s, p) for s, p in statements if any(t in s for t in OURS)]
     assert len(ours) >= 20
     assert len(services.conversations.messages(cid)) > 3 * BOUND
     assert not too_many(engine, ours)
-    with captured(engine) as ticks:  # the desk's timers, then hand-back's question
+    with captured(engine, KINDS) as ticks:  # the desk's timers, then hand-back's question
         services.clock.set(NOW + timedelta(minutes=10))  # type: ignore[attr-defined]
         assert bot.desk.run_due(services.clock.now()) > 0
         bot.desk.unanswered(cid)
