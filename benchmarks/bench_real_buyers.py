@@ -96,6 +96,7 @@ class Result:
     predicted: str
     fine: str
     explanation: str
+    also: tuple[str, ...] = ()  # the intents the router found asked beside the primary one
 
     @property
     def right(self) -> bool:
@@ -287,7 +288,8 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             agent_asked = False
             lab = wanted.get(turn)
             if lab is not None:
-                results.append(Result(lab, text, parsed.intent, parsed.fine_intent, parsed.explanation))
+                results.append(Result(lab, text, parsed.intent, parsed.fine_intent, parsed.explanation,
+                                      tuple(a.intent for a in parsed.also)))
     meta = {
         "shop": str(args.shop),
         "corpus": str(folder),
@@ -332,7 +334,17 @@ def figures(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
     for (g, p), c in Counter((r.label.intent, r.predicted) for r in results).items():
         confusion[g][p] = c
     confusions = Counter((r.label.intent, r.predicted) for r in results if not r.right)
+    # Two requests in one line: how often the router names the second one, and how often it
+    # names one the label does not have.
+    with_also = [r for r in results if r.label.also]
+    second = {
+        "labelled": len(with_also),
+        "found": sum(1 for r in with_also if r.label.also in r.also or (r.predicted == r.label.also and r.label.intent in r.also)),
+        "named": sum(1 for r in results if r.also),
+        "named_wrongly": sum(1 for r in results if r.also and not (set(r.also) & {r.label.also, r.label.intent})),
+    }
     return {
+        "second_intent": second,
         **meta,
         "n": n,
         "accuracy": round(right / n, 4) if n else 0.0,
@@ -368,6 +380,9 @@ def print_report(fig: dict[str, Any], results: list[Result], show_misses: bool) 
         print(f"dialogue manager failed on {len(fig['flow_errors'])} replayed turns: {', '.join(fig['flow_errors'][:5])}")
     print(f"overall accuracy: {fig['accuracy']:.3f} ({right}/{n})   "
           f"counting the 'also' intent as right: {fig['accuracy_with_also']:.3f}   macro F1: {fig['macro_f1']:.3f}")
+    sec = fig["second_intent"]
+    print(f"  second request in a line: found {sec['found']}/{sec['labelled']} labelled; named in {sec['named']} lines, "
+          f"{sec['named_wrongly']} of them not the label's")
     for src, s in fig["per_source"].items():
         print(f"  {src:5s} accuracy {s['accuracy']:.3f} (n={s['n']}; with also {s['accuracy_with_also']:.3f})")
     print()

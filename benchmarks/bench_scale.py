@@ -14,10 +14,12 @@ queue's first page over HTTP (``GET /api/agent/conversations``), and one convers
 300 turns the cost of turn 300 against turn 3.
 ``--quick`` (1k and 5k products, 100k messages, one round) is the CI smoke run.
 ``--only-history`` skips the shop sizes; ``--history-shop knowledge`` runs the history and
-the queue on the demo shop instead of the smallest generated one.
+the queue on the demo shop instead of the smallest generated one. ``--components`` prints,
+per size, the memory and time each start-up component adds to a warm start instead.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--sizes 1000 10000 50000]
      .venv/bin/python benchmarks/bench_scale.py --only-history --history-shop knowledge --messages 1000000
+     .venv/bin/python benchmarks/bench_scale.py --components --sizes 1000 5000
 """
 
 from __future__ import annotations
@@ -186,7 +188,74 @@ def child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str,
     out["per_intent"] = {i: (len(v), pct(v, 50), pct(v, 95)) for i, v in sorted(per_intent.items())}
     out["stages"] = {s: (statistics.fmean(v), pct(v, 95)) for s, v in stages.totals.items()}
     out["load_after"] = load()
+    out["rss_after_mb"] = rss_mb()  # with what the turns built (chroma's HNSW index, caches)
     return out
+
+
+def components(shop_dir: Path, data_dir: Path) -> list[tuple[str, float, float]]:
+    """Build the start-up components one by one on a warm ``data_dir`` (as ``build_services``
+    does) and return (component, MB of RSS it added, seconds). Memory is measured after a
+    garbage collection and glibc's ``malloc_trim``, so freed memory does not count."""
+    import ctypes
+    import gc
+
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+
+    def rss() -> float:
+        gc.collect()
+        if trim is not None:
+            trim(0)
+        return rss_mb()
+
+    steps: list[tuple[str, float, float]] = []
+    last, t = rss(), time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal last, t
+        now = rss()
+        steps.append((name, now - last, time.perf_counter() - t))
+        last, t = now, time.perf_counter()
+
+    import bot.drafting.pipeline
+    import bot.flows.dialogue
+    import bot.retrieval.hybrid
+    import bot.router.router
+    import bot.services  # noqa: F401
+    import chromadb  # noqa: F401
+
+    step("imports")
+    from bot.config import Settings
+    from bot.drafting.pipeline import build_pipeline
+    from bot.retrieval.embedders import make_embedder
+    from bot.retrieval.hybrid import HybridRetriever
+    from bot.retrieval.linker import EntityLinker
+    from bot.retrieval.passages import build_passages
+    from bot.retrieval.store import IndexStore
+    from bot.retrieval.vocab import shop_tokenizer
+    from bot.router.router import build_router
+    from bot.shop import load_shop
+
+    settings = Settings(shop_dir=shop_dir, data_dir=data_dir, database_url=None)
+    shop = load_shop(shop_dir, cache_dir=data_dir / "cache")
+    step("shop models")
+    tokenizer = shop_tokenizer(shop)
+    step("shop tokenizer (jieba)")
+    embedder = make_embedder(settings)
+    store = IndexStore.open(shop, embedder, settings.chroma_dir)
+    step("chroma client")
+    passages = build_passages(shop)
+    snapshot, _ = store.ingest(shop, passages, tokenizer, embedder)
+    del passages
+    step("retrieval snapshot")
+    linker = EntityLinker(shop, tokenizer=tokenizer)
+    retriever = HybridRetriever(store, snapshot, tokenizer, embedder, linker=linker)
+    step("entity linker")
+    build_router(shop, cache_dir=data_dir / "router", linker=linker)
+    step("router")
+    build_pipeline(shop, settings, retriever, linker, None)
+    step("drafting pipeline")
+    steps.append(("total RSS", rss(), 0.0))
+    return steps
 
 
 def run_child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str, Any]:
@@ -273,6 +342,33 @@ def queue_parts(services: Any) -> dict[str, float]:
     return out
 
 
+def run_components(work: Path, tmp: Path, sizes: list[int]) -> None:
+    """Per size: a cold start fills a data directory, then a fresh process measures each
+    component of a warm start (:func:`components`)."""
+    table: dict[int, list[tuple[str, float, float]]] = {}
+    for n in sizes:
+        shop_dir = work / f"shop-{n}"
+        if not (shop_dir / "products").is_dir() or len(list((shop_dir / "products").iterdir())) != n:
+            generate_shop(shop_dir, n)
+        data_dir = Path(tempfile.mkdtemp(prefix=f"data-{n}-", dir=tmp))
+        run_child(shop_dir, data_dir, 1, turns=False)
+        cmd = [sys.executable, __file__, "--components-child", str(shop_dir), str(data_dir)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+        if done.returncode != 0:
+            raise RuntimeError(f"child failed:\n{done.stderr[-4000:]}")
+        table[n] = [tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+        print(f"  components of {n:,} products measured (load {load()})", flush=True)
+    print("\n## RSS MB (seconds) each start-up component adds, warm start")
+    print("| component | " + " | ".join(f"{n:,}" for n in sizes) + (" | KB per product |" if len(sizes) > 1 else " |"))
+    print("|---|" + "---|" * (len(sizes) + (1 if len(sizes) > 1 else 0)))
+    for i, (name, _, _) in enumerate(table[sizes[0]]):
+        cells = [f"{table[n][i][1]:.1f} ({table[n][i][2]:.1f} s)" if name != "total RSS" else f"{table[n][i][1]:.0f}" for n in sizes]
+        if len(sizes) > 1:
+            a, b = sizes[0], sizes[-1]
+            cells.append(f"{(table[b][i][1] - table[a][i][1]) * 1024 / (b - a):.1f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 # --- report ----------------------------------------------------------------------------------
 
 
@@ -283,12 +379,14 @@ def exponent(a: tuple[int, float], b: tuple[int, float]) -> float:
 def report(results: dict[int, dict[str, Any]]) -> None:
     sizes = sorted(results)
     print("\n## start, memory and turns")
-    print("| products | cold start s | warm start s | idle RSS MB | turns | p50 ms | p95 ms | mean ms | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| products | cold start s | warm start s | idle RSS MB | RSS after turns MB | turns | p50 ms | p95 ms "
+          "| mean ms | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[n]
         w = r["warm"]
-        print(f"| {n:,} | {r['cold']['start_s']:.1f} | {w['start_s']:.1f} | {w['rss_mb']:.0f} | {w['turns']} "
+        after = f"{w['rss_after_mb']:.0f}" if "rss_after_mb" in w else "–"
+        print(f"| {n:,} | {r['cold']['start_s']:.1f} | {w['start_s']:.1f} | {w['rss_mb']:.0f} | {after} | {w['turns']} "
               f"| {w['p50_ms']:.1f} | {w['p95_ms']:.1f} | {w['mean_ms']:.1f} | {w['load']} → {w['load_after']} |")
     print("\n## per stage, mean ms per turn (p95)")
     print("| products | " + " | ".join(STAGES) + " |")
@@ -328,6 +426,9 @@ def main() -> None:
         shop_dir, data_dir, rounds, turns = sys.argv[2:6]
         print(json.dumps(child(Path(shop_dir), Path(data_dir), int(rounds), turns == "1")))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--components-child":
+        print(json.dumps(components(Path(sys.argv[2]), Path(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1k and 5k products, 100k messages, one round")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
@@ -337,6 +438,8 @@ def main() -> None:
     parser.add_argument("--only-history", action="store_true", help="only the history and the queue")
     parser.add_argument("--history-shop", type=Path, default=None,
                         help="shop for the history and the queue (default: the smallest generated)")
+    parser.add_argument("--components", action="store_true",
+                        help="per size, the RSS and time each start-up component adds (warm start); no turns")
     args = parser.parse_args()
     sizes = args.sizes or ([1000, 5000] if args.quick else [1000, 10_000, 50_000])
     messages = args.messages if args.messages is not None else (100_000 if args.quick else 1_000_000)
@@ -345,6 +448,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xiaoer-scale-") as tmp:
         work = args.workdir or Path(tmp)
         results: dict[int, dict[str, Any]] = {}
+        if args.components:
+            run_components(work, Path(tmp), sizes)
+            print(f"load after: {load()}")
+            return
         for n in ([] if args.only_history else sizes):
             shop_dir = work / f"shop-{n}"
             t = time.perf_counter()
@@ -353,7 +460,7 @@ def main() -> None:
             print(f"shop of {n:,} products written in {time.perf_counter() - t:.1f}s", flush=True)
             data_dir = Path(tempfile.mkdtemp(prefix=f"data-{n}-", dir=tmp))
             cold = run_child(shop_dir, data_dir, rounds, turns=False)
-            print(f"  cold start {cold['start_s']:.1f}s (load {cold['load']})", flush=True)
+            print(f"  cold start {cold['start_s']:.1f}s, RSS {cold['rss_mb']:.0f} MB (load {cold['load']})", flush=True)
             warm = run_child(shop_dir, data_dir, rounds, turns=True)
             print(f"  warm start {warm['start_s']:.1f}s, RSS {warm['rss_mb']:.0f} MB, "
                   f"turn p50 {warm['p50_ms']:.1f} ms p95 {warm['p95_ms']:.1f} ms", flush=True)

@@ -10,8 +10,9 @@ stored steps run in the bot's worker threads, as under ``xiaoer serve``. The HTT
 measured (see ``bench_workers.py`` for that). After a warm-up it prints turns/s, p50/p95
 latency and the process CPU time per turn for each of ``--windows`` windows in a row (the
 conversations grow from one to the next: a cost that grows with them shows there), then, one
-turn at a time in this thread, the mean cost of each stage (``bench_scale.py``'s wrappers)
-and, with ``--profile``, the functions that cost most (cProfile over those sequential turns).
+turn at a time in this thread, the mean cost of each stage (``bench_scale.py``'s wrappers),
+the CPU time and the SQL statements and commits per turn, and, with ``--profile``, the
+functions that cost most (cProfile over those sequential turns).
 """
 
 from __future__ import annotations
@@ -34,6 +35,25 @@ if str(ROOT) not in sys.path:  # run as a script: the project root holds ``bot``
 from benchmarks.bench_scale import STAGES, instrument, load, pct  # noqa: E402
 from benchmarks.bench_workers import LINES  # noqa: E402  (the same mix of buyer lines)
 
+
+class Statements:
+    """Counts the statements and the commits an engine sends while ``on``."""
+
+    def __init__(self, engine: object) -> None:
+        from sqlalchemy import event
+
+        self.on = False
+        self.statements = 0
+        self.commits = 0
+
+        def statement(*_: object) -> None:
+            self.statements += self.on
+
+        def commit(*_: object) -> None:
+            self.commits += self.on
+
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", commit)
 
 
 async def closed_loop(bot: object, convs: list[tuple[str, str]], seconds: float) -> tuple[list[float], float]:
@@ -92,20 +112,27 @@ def main() -> None:
                   f"| {cpu / turns * 1000:.1f} | {length:.0f} | {load()} |", flush=True)
 
         stages = instrument(services)
+        sql = Statements(services.db)
         prof = cProfile.Profile() if args.profile else None
         costs = []
         cid, b = convs[0]
+        cpu0 = time.process_time()
         for n in range(args.sequential):
             if prof:
                 prof.enable()
+            sql.on = True
             t = time.perf_counter()
             bot.handle(cid, b, LINES[n % len(LINES)])
             costs.append((time.perf_counter() - t) * 1000)
+            sql.on = False
             if prof:
                 prof.disable()
             stages.end_turn()
+        cpu = time.process_time() - cpu0
         print(f"\none at a time: {len(costs)} turns, mean {statistics.fmean(costs):.1f} ms, "
-              f"p50 {pct(costs, 50):.1f} ms")
+              f"p50 {pct(costs, 50):.1f} ms, CPU {cpu / len(costs) * 1000:.1f} ms per turn"
+              f"{' (under the profiler)' if prof else ''}, {sql.statements / len(costs):.1f} statements "
+              f"and {sql.commits / len(costs):.1f} commits per turn")
         print("| " + " | ".join(STAGES) + " |")
         print("|" + "---|" * len(STAGES))
         print("| " + " | ".join(f"{statistics.fmean(stages.totals[s]):.2f}" for s in STAGES) + " |")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from bot.conversations.store import ConversationStore, Message
     from bot.drafting.pipeline import DraftingPipeline
     from bot.flows.dialogue import DialogueManager, FlowOutcome
+    from bot.router.router import AlsoAsked
     from bot.suggestions.service import Suggestion, SuggestionService
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,10 @@ class _Answer:
     result: TurnResult
     state: dict[str, Any]
     summary: str | None = None
+    # Questions asked beside the one the flow answered, still to be drafted.
+    also: list[AlsoAsked] = field(default_factory=list)
+    # A draft of this turn waits for an agent although the reply went out.
+    waits: bool = False
 
 
 @dataclass
@@ -160,6 +165,8 @@ class Bot:
             step = self._route(turn)
             if isinstance(step, _NeedsDraft):
                 step = self._drafted(turn, step, self.drafting.draft(step.request))
+            elif step.also:
+                step = self._beside(turn, step)
         except Exception:  # the message is stored; a person takes over rather than an error
             step = self._failed(turn)
         return self._close(turn, step)
@@ -167,7 +174,13 @@ class Bot:
     async def ahandle(self, conversation_id: str, buyer_id: str, text: str) -> TurnResult:
         """:meth:`handle` without holding a thread while the model writes; the draft's
         tokens are published as they come (``draft.delta`` to the consoles, and
-        ``reply.delta`` to the buyer where the policy would send the draft at once)."""
+        ``reply.delta`` to the buyer where the policy would send the draft at once).
+
+        With no model configured every step is short local work (the template drafter answers
+        in milliseconds, nothing to stream): the whole turn is one call in a worker thread, as
+        :meth:`handle`, instead of a hop per step."""
+        if self.drafting.llm is None:
+            return await self._in_worker(self.handle, conversation_id, buyer_id, text)
         turn = await self._in_worker(self._open, conversation_id, buyer_id, text)
         if turn.status == "agent":
             return await self._acopilot(turn)
@@ -176,6 +189,8 @@ class Bot:
             if isinstance(step, _NeedsDraft):
                 draft = await self._stream_draft(turn, step, to_buyer=self._sends_at_once(step.outcome.intent))
                 step = await self._in_worker(self._drafted, turn, step, draft)
+            elif step.also:
+                step = await self._in_worker(self._beside, turn, step)
         except Exception:  # the message is stored; a person takes over rather than an error
             step = self._failed(turn)
         return await self._in_worker(self._close, turn, step)
@@ -219,13 +234,9 @@ class Bot:
         from bot.flows.dialogue import FlowOutcome
 
         parsed = self.dialogue.router.route(turn.text, dict(turn.state))
-        s = parsed.slots
         outcome = FlowOutcome(
             reply=None, intent=parsed.intent, fine_intent=parsed.fine_intent, state=dict(turn.state),
-            entities={
-                "product_ids": s.product_ids, "sku_ids": s.sku_ids, "props": s.props, "qty": s.qty,
-                "height_cm": s.height_cm, "weight_kg": s.weight_kg, "tid": s.tids[0] if s.tids else None,
-            },
+            entities=parsed.slots.entities(),
         )
         return _NeedsDraft(outcome, self._draft_request(turn, outcome, dict(turn.state)))
 
@@ -352,7 +363,43 @@ class Bot:
             outcome.reply, {}, self.shop, buyer=turn.buyer_id, check_numbers=False, known_texts=[turn.text]
         )
         result = TurnResult(reply=outcome.reply, flags=[f.code for f in flags], **self._base(turn, outcome))
-        return _Answer(result, outcome.state, outcome.handoff_summary)
+        return _Answer(result, outcome.state, outcome.handoff_summary, also=list(outcome.also))
+
+    def _beside(self, turn: _Turn, step: _Answer) -> _Answer:
+        """The questions asked beside the one the flow answered ("7003到哪了 顺便问下T恤会起球吗")
+        are drafted like any product question. A draft the reply policy sends at once joins the
+        flow's reply; one that waits goes to the agents with the policy's wait, the
+        conversation waiting for it as for any draft (the buyer has the flow's answer already)."""
+        from bot.flows.dialogue import FlowOutcome
+
+        result, waits = step.result, False
+        term = self.shop.info.persona.address_term
+        for also in step.also:
+            outcome = FlowOutcome(
+                reply=None, intent=also.intent, fine_intent=also.intent, state=step.state,
+                entities=also.slots.entities(),
+            )
+            asked = replace(turn, text=also.text)
+            draft = self.drafting.draft(self._draft_request(asked, outcome, step.state))
+            auto = draft.passed and self._sends_at_once(also.intent)
+            due_at = None if auto else turn.now + timedelta(seconds=self.policy.wait_for(also.intent))
+            suggestion = self.suggestions.create(
+                turn.conversation_id, turn.turn_id, also.intent, draft, auto_sent=auto, due_at=due_at, origin="turn",
+            )
+            self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+            text = draft.text.strip()
+            for lead in (f"{term}，", f"{term},", f"{term}～", term):
+                if text.startswith(lead) and len(text) > len(lead):
+                    text = text[len(lead):]
+                    break
+            if not auto:
+                waits = True
+                result.also_draft = "\n".join(t for t in (result.also_draft, draft.text.strip()) if t)
+                continue
+            result.reply = f"{result.reply}\n另外，{text}"
+            result.sources.extend(s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations)
+            result.flags.extend(f for f in draft.flags if f not in result.flags)
+        return replace(step, result=result, also=[], waits=waits)
 
     def _draft_request(self, turn: _Turn, outcome: FlowOutcome, state: dict[str, Any]) -> DraftRequest:
         engine_state = state.get("engine", {})
@@ -426,7 +473,7 @@ class Bot:
         engine_state["turns"] = int(engine_state.get("turns", 0)) + 1
         if result.intent == "deny":
             engine_state["declined_at"] = engine_state["turns"]
-        parks = bool(result.suggestion_id) and not result.delivered and turn.status == "bot"
+        parks = (bool(result.suggestion_id) and not result.delivered or step.waits) and turn.status == "bot"
         if result.handoff:
             engine_state["parked"] = False
         elif parks:

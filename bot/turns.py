@@ -40,6 +40,11 @@ class TurnResult(BaseModel):
         default=None, description="set when the reply is a draft waiting for an agent"
     )
     delivered: bool = Field(default=True, description="false while the draft waits for an agent")
+    also_draft: str = Field(
+        default="",
+        description="the draft answering a second question of the message, waiting for an agent "
+        "(as if accepted unchanged); the reply went out without it",
+    )
     status: ConversationStatus = "bot"
     flags: list[str] = Field(default_factory=list, description="guard flags on the reply")
     latency_ms: float = 0.0

@@ -272,6 +272,7 @@ def turn_for_buyer(result: TurnResult, *, full: bool) -> dict[str, Any]:
     data = result.model_dump(mode="json")
     if not full:
         data.pop("flags", None)
+        data.pop("also_draft", None)
         if not result.delivered:
             data["reply"] = ""
     return data

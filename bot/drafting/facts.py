@@ -47,7 +47,7 @@ from bot.guards.wordlists import matcher
 from bot.money import fmt
 from bot.pricing import Quote
 from bot.retrieval.hybrid import Retriever
-from bot.retrieval.passages import build_passages
+from bot.retrieval.passages import shop_wide_passages
 from bot.shop.models import Buyer, Product, Shop
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
@@ -159,7 +159,7 @@ class FactsBuilder:
             tok = ShopTokenizer(_shop_words(shop))
         self.relevance = Relevance(_shop_texts(shop), tok)
         self.finder = ProductFinder(shop, linker)
-        shop_passages = build_passages(shop)
+        shop_passages = shop_wide_passages(shop)  # the drafting parts read rules and FAQ only
         self.answers = AnswerFinder(self.relevance, shop_passages)
         self.offers = Offers(shop, self.relevance)
         self.baskets = Baskets(shop, self.finder)

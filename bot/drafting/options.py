@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.retrieval.linker import value_variants
-from bot.shop.models import Product, Sku
+from bot.shop.models import Product, Shop, Sku
 from bot.text.normalize import normalize
 from bot.text.numbers import to_int
 
@@ -252,3 +253,28 @@ def label(props: dict[str, str]) -> str:
 
 def index_all(products: Iterable[Product]) -> dict[str, OptionIndex]:
     return {p.id: OptionIndex(p) for p in products}
+
+
+class OptionIndexes:
+    """:class:`OptionIndex` of each product of a shop, built when a product is first asked
+    about: a question names one or two products, not the shop's thousands."""
+
+    def __init__(self, shop: Shop) -> None:
+        self._shop = shop
+        self._built: dict[str, OptionIndex] = {}
+
+    def __getitem__(self, product_id: str) -> OptionIndex:
+        index = self._built.get(product_id)
+        if index is None:
+            index = self._built.setdefault(product_id, OptionIndex(self._shop.products[product_id]))
+        return index
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._shop.products
+
+
+@lru_cache(maxsize=8192)
+def value_forms(value: str) -> frozenset[str]:
+    """Every way a buyer may write the option value ``value``, before the forms one product's
+    other values or title make ambiguous are dropped (see :class:`OptionIndex`)."""
+    return frozenset(_forms(value))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from bot.drafting.matching import DATA, flat
-from bot.drafting.options import OptionIndex
+from bot.drafting.options import OptionIndexes, canon, value_forms
 from bot.money import fmt
 from bot.shop.models import Product, Shop, Sku
 from bot.text.normalize import normalize
@@ -168,18 +169,50 @@ class Naming:
         return [m.product_id for m in self.mentions]
 
 
+@dataclass
+class _Sized:
+    """Products with a size chart: the SKU property that holds their size, their place in
+    the shop, and each written form of a size value → the products having that value."""
+
+    key: dict[str, str]
+    order: dict[str, int]
+    forms: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, shop: Shop) -> _Sized:
+        key: dict[str, str] = {}
+        order: dict[str, int] = {}
+        forms: dict[str, list[str]] = {}
+        for i, (pid, p) in enumerate(shop.products.items()):
+            if p.size_chart is None:
+                continue
+            k = next((k for s in p.skus for k in s.props if "码" in k), None)
+            if not k:
+                continue
+            key[pid], order[pid] = k, i
+            for value in dict.fromkeys(s.props[k] for s in p.skus if k in s.props):
+                for form in value_forms(value):
+                    owners = forms.setdefault(form, [])
+                    if not owners or owners[-1] != pid:
+                        owners.append(pid)
+        return cls(key, order, {f: o for f, o in forms.items() if f})
+
+
 class ProductFinder:
     """Finds the products questions name, for one shop. Caches are its own: rebuilt with it."""
 
     def __init__(self, shop: Shop, linker: Linker) -> None:
         self.shop = shop
         self.linker = linker
-        self.options = {pid: OptionIndex(p) for pid, p in shop.products.items()}
+        self.options = OptionIndexes(shop)
+        self._sized_index: _Sized | None = None  # built at the first size question
+        # Each title and category read once; the kind words are then matched against them.
+        names = {pid: (flat(normalize(p.title)), flat(normalize(p.category))) for pid, p in shop.products.items()}
         self._kinds: list[tuple[str, list[str]]] = []
         for word, alts in kind_words():
             owners = [
-                pid for pid, p in shop.products.items()
-                if any(a and (a in flat(normalize(p.title)) or a in flat(normalize(p.category))) for a in alts)
+                pid for pid, (title, category) in names.items()
+                if any(a and (a in title or a in category) for a in alts)
             ]
             if owners:
                 self._kinds.append((word, owners))
@@ -196,7 +229,9 @@ class ProductFinder:
                 if run:
                     words.update(run[0][-n:] for n in range(2, min(4, len(run[0])) + 1))
             heads[pid] = words
-        common = {w for ws in heads.values() for w in ws if sum(w in o for o in heads.values()) * 2 > len(heads) > 2}
+        # Words most titles share (a brand) are no head nouns: counted once over the shop.
+        owners_of = Counter(w for ws in heads.values() for w in ws)
+        common = {w for w, n in owners_of.items() if n * 2 > len(heads) > 2}
         self._heads = {pid: ws - common for pid, ws in heads.items()}
 
     def named(self, text: str, *, skip: Iterable[str] = ()) -> Naming:
@@ -282,14 +317,24 @@ class ProductFinder:
 
     def by_sizes(self, text: str) -> list[str]:
         """Products with a size chart whose sizes the text names (「穿73还是80」)."""
+        sized = self._sized()
+        t = canon(text).replace(" ", "")
+        # Only products one of whose size values is written in the text at all (in any of
+        # its forms) can be named by it; those are checked in full, in the shop's order.
+        maybe: set[str] = set()
+        for form, owners in sized.forms.items():
+            if form in t:
+                maybe.update(owners)
         out = []
-        for pid, p in self.shop.products.items():
-            if p.size_chart is None:
-                continue
-            key = next((k for s in p.skus for k in s.props if "码" in k), None)
-            if key and self.options[pid].props(text).get(key):
+        for pid in sorted(maybe, key=sized.order.__getitem__):
+            if self.options[pid].props(text).get(sized.key[pid]):
                 out.append(pid)
         return out
+
+    def _sized(self) -> _Sized:
+        if self._sized_index is None:
+            self._sized_index = _Sized.of(self.shop)
+        return self._sized_index
 
     def history_focus(self, history: Sequence[tuple[str, str]]) -> str | None:
         """The product the conversation was last about: the newest message naming one."""

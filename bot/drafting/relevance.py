@@ -28,6 +28,7 @@ MIN_SCORE = 0.4  # a candidate answers when it covers this share of the question
 UNKNOWN_SHARE = 0.5  # weight of a word the shop never uses, relative to the known ones
 MAX_GAP = 2  # characters allowed between the characters of a word in a fuzzy match
 _CACHE_SIZE = 4096
+_FOUND_SIZE = 100_000  # remembered (word, shop text) matches per shop
 _CJK_OR_WORD = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 
@@ -109,6 +110,9 @@ class Relevance:
         self._stop = frozenset(stopwords())
         self._stop_phrases = tuple(w for w in stopwords() if len(w) >= 2)
         self._questions: dict[tuple[str, frozenset[str]], Question] = {}
+        # The shop's texts are few and buyers' words recur: whether a word is in a text is
+        # worked out once (the fuzzy search is most of the cost of scoring).
+        self._found: dict[tuple[str, tuple[str, ...], str], bool] = {}
 
     # --- weights -------------------------------------------------------------------------
 
@@ -189,9 +193,19 @@ class Relevance:
         if total <= 0:
             return 0.0
         cand = _flat_cached(text)
-        got = sum(t.weight for t in q.terms if t.known and t.found_in(cand))
+        got = sum(t.weight for t in q.known if self._in(t, cand))
         return got / total
 
     def matched(self, q: Question, text: str) -> list[str]:
         cand = _flat_cached(text)
-        return [t.word for t in q.terms if t.known and t.found_in(cand)]
+        return [t.word for t in q.known if self._in(t, cand)]
+
+    def _in(self, term: Term, cand: str) -> bool:
+        key = (term.word, term.alts, cand)
+        found = self._found.get(key)
+        if found is None:
+            found = term.found_in(cand)
+            if len(self._found) >= _FOUND_SIZE:
+                self._found.clear()
+            self._found[key] = found
+        return found

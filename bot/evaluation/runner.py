@@ -117,6 +117,10 @@ def _say(chat: Chat, turn: Turn, record: TurnRecord, so_far: Sequence[Turn], sho
          audit: ReplyAudit | None) -> None:
     assert turn.user is not None
     result = chat.say(turn.user)
+    if result.also_draft:
+        # What the buyer would see: the reply, and the draft for the second question as if
+        # an agent accepted it unchanged.
+        result = result.model_copy(update={"reply": f"{result.reply}\n{result.also_draft}"})
     record.reply = result.reply
     record.intent = result.intent
     record.fine_intent = result.fine_intent

@@ -38,7 +38,7 @@ from bot.flows.templates import FlowTemplates
 from bot.ids import IdProvider
 from bot.orders.backend import OrderBackend, Ticket
 from bot.router.intents import ASK_PHRASES, DRAFTER_INTENTS
-from bot.router.router import ParsedTurn, Router
+from bot.router.router import AlsoAsked, ParsedTurn, Router
 from bot.shop.models import Order, Shop
 from bot.text.places import regions_in
 from bot.turns import Card
@@ -63,6 +63,8 @@ class FlowOutcome(BaseModel):
     state: dict[str, Any]
     entities: dict[str, Any] = Field(default_factory=dict)
     explanation: str | None = None  # why the router chose the intent
+    # Questions asked beside the one the flow answered, for the drafter.
+    also: list[AlsoAsked] = Field(default_factory=list)
 
 
 def _on_its_way(order: Order) -> bool:
@@ -174,17 +176,30 @@ class DialogueManager:
     def _own_parcel(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
         """"数据线今天能发吗" from a buyer whose order of that product is waiting to ship or on
         its way asks about that parcel, not about the shop's shipping policy."""
-        if turn.intent != "shipping_policy" or not turn.slots.product_ids or regions_in(turn.text):
-            # "发乌鲁木齐要几天" names a destination: a question about shipping there.
+        if turn.intent != "shipping_policy" or not turn.slots.product_ids:
             return turn
         named = set(turn.slots.product_ids)
-        for order in self.orders.orders_of(buyer_id):
-            if _on_its_way(order) and named & {item.product for item in order.items}:
-                return turn.model_copy(update={
-                    "intent": "logistics", "fine_intent": "logistics",
-                    "explanation": f"{turn.explanation}; the buyer's order {order.tid} of that product is not delivered yet",
-                })
-        return turn
+        order = next(
+            (o for o in self.orders.orders_of(buyer_id) if _on_its_way(o) and named & {i.product for i in o.items}),
+            None,
+        )
+        if order is None:
+            return turn
+        also: list[AlsoAsked] = []
+        if regions_in(turn.text):
+            # "发乌鲁木齐要几天" names a destination: a question about shipping there. Beside a
+            # clause about the parcel ("湿巾啥时候能发 发到甘肃要几天") it is the second question.
+            lex = self.router.lex
+            clauses = [c for c in lex.clauses(lex.request_part(turn.norm)) if not lex.is_courtesy(c)]
+            there = [c for c in clauses if regions_in(c)]
+            if len(there) == len(clauses):
+                return turn
+            asked = "，".join(there)
+            also = [AlsoAsked(intent="shipping_policy", text=asked, slots=self.router.route(asked, {}).slots)]
+        return turn.model_copy(update={
+            "intent": "logistics", "fine_intent": "logistics", "also": also,
+            "explanation": f"{turn.explanation}; the buyer's order {order.tid} of that product is not delivered yet",
+        })
 
     def _route_state(self, st: DialogueState, buyer_id: str) -> dict[str, Any]:
         """The stored state, plus what the router needs to read an answer to "which order?":
@@ -379,11 +394,7 @@ class DialogueManager:
         return views.refund_card(self.shop, order, refund)
 
     def _outcome(self, ctx: FlowContext, turn: ParsedTurn, step: Step, topic: str | None) -> FlowOutcome:
-        s = turn.slots
-        entities: dict[str, Any] = {
-            "product_ids": s.product_ids, "sku_ids": s.sku_ids, "props": s.props, "qty": s.qty,
-            "height_cm": s.height_cm, "weight_kg": s.weight_kg, "tid": s.tids[0] if s.tids else None,
-        }
+        entities: dict[str, Any] = turn.slots.entities()
         handoff_summary = None
         if step.handoff:
             handoff_summary = summary(ctx, step.state, turn, step.handoff_reason or "asked", topic)
@@ -399,4 +410,6 @@ class DialogueManager:
             state=step.state.dump(),
             entities=entities,
             explanation=turn.explanation,
+            # A person taking over answers everything; a drafted turn answers all its questions.
+            also=list(turn.also) if step.reply is not None and not step.handoff else [],
         )

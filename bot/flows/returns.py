@@ -45,6 +45,12 @@ def return_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, intent
     if sel.order is None:
         return not_selected(ctx, state, turn, sel, intent, fine or intent)
     order = sel.order
+    if order.status == "WAIT_SELLER_SEND_GOODS" and intent == "return":
+        # Nothing to send back yet: a return before shipping is a refund of those items,
+        # proposed at once (it still waits for the buyer's yes).
+        from bot.flows.cancel import cancel_or_refund
+
+        return cancel_or_refund(ctx, state, turn, intent)
     state = focus(state, order.tid, order.items[0].product).model_copy(update={"pending": None})
     refused = not_returnable_status(ctx, state, order, intent, fine, "退货")
     if refused is not None:

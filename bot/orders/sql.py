@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     delete,
     insert,
     select,
@@ -115,6 +116,22 @@ ledger_table = Table(
         "open_refund IS NULL OR refunded_by IS NULL", name="ck_order_ledger_refunded_is_final"
     ),
     CheckConstraint("open_fen = 0 OR open_refund IS NOT NULL", name="ck_order_ledger_open_money"),
+)
+
+# The reads of every turn, built once: a statement built per call costs more in SQLAlchemy
+# than the database takes to run it.
+_BUYER = select(buyers_table.c.doc).where(buyers_table.c.id == bindparam("buyer_id"))
+_ORDER = select(orders_table.c.doc).where(orders_table.c.tid == bindparam("tid"))
+_ORDERS_OF = (
+    select(orders_table.c.doc)
+    .where(orders_table.c.buyer_id == bindparam("buyer_id"))
+    .order_by(orders_table.c.created.desc(), orders_table.c.seq.desc())
+)
+_TICKETS = select(tickets_table.c.doc).order_by(tickets_table.c.n)
+_TICKETS_OF = (
+    select(tickets_table.c.doc)
+    .where(tickets_table.c.tid == bindparam("tid"))
+    .order_by(tickets_table.c.n)
 )
 
 # Children before parents: reset() deletes in this order.
@@ -207,9 +224,7 @@ class SqlOrderBackend:
 
     def buyer(self, buyer_id: str) -> Buyer | None:
         with self._read.connect() as conn:
-            doc = conn.execute(
-                select(buyers_table.c.doc).where(buyers_table.c.id == buyer_id)
-            ).scalar()
+            doc = conn.execute(_BUYER, {"buyer_id": buyer_id}).scalar()
         return Buyer.model_validate(doc) if doc is not None else None
 
     def buyers(self) -> list[Buyer]:
@@ -219,19 +234,14 @@ class SqlOrderBackend:
 
     def order(self, tid: str) -> Order | None:
         with self._read.connect() as conn:
-            doc = conn.execute(select(orders_table.c.doc).where(orders_table.c.tid == tid)).scalar()
+            doc = conn.execute(_ORDER, {"tid": tid}).scalar()
         return Order.model_validate(doc) if doc is not None else None
 
     def orders_of(self, buyer_id: str) -> list[Order]:
         """The buyer's orders, newest first."""
-        o = orders_table.c
         with self._read.connect() as conn:
-            docs = conn.execute(
-                select(o.doc)
-                .where(o.buyer_id == buyer_id)
-                .order_by(o.created.desc(), o.seq.desc())
-            ).scalars()
-            return [Order.model_validate(d) for d in docs]
+            docs = conn.execute(_ORDERS_OF, {"buyer_id": buyer_id}).scalars().all()
+        return [Order.model_validate(d) for d in docs]
 
     def orders_in(self, statuses: Iterable[str], *, signed_between: tuple[datetime, datetime] | None = None) -> list[Order]:
         """Orders in one of ``statuses`` (in seed order), for scheduled work that looks at few
@@ -278,11 +288,12 @@ class SqlOrderBackend:
         }
 
     def tickets(self, tid: str | None = None) -> list[Ticket]:
-        stmt = select(tickets_table.c.doc).order_by(tickets_table.c.n)
-        if tid is not None:
-            stmt = stmt.where(tickets_table.c.tid == tid)
         with self._read.connect() as conn:
-            return [Ticket.model_validate(d) for d in conn.execute(stmt).scalars()]
+            if tid is None:
+                docs = conn.execute(_TICKETS).scalars().all()
+            else:
+                docs = conn.execute(_TICKETS_OF, {"tid": tid}).scalars().all()
+        return [Ticket.model_validate(d) for d in docs]
 
     # --- state changes ---------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from bot.retrieval.linker import EntityLinker
 from bot.retrieval.passages import Hit, Passage, build_passages
 from bot.retrieval.snapshot import Snapshot
 from bot.retrieval.store import IndexStore, IngestReport
+from bot.retrieval.vectordocs import product_of
 from bot.retrieval.vocab import search_terms, shop_tokenizer
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
@@ -78,6 +79,20 @@ def _top(scores: np.ndarray, rows: np.ndarray | None, n: int) -> list[int]:
     part = part[scores[part] > 0]
     order = part[np.lexsort((part, -scores[part]))]
     return (rows[order] if rows is not None else order).tolist()
+
+
+def _candidate_rows(snap: Snapshot, doc_ids: Sequence[str]) -> np.ndarray:
+    """Rows of the passages of the vector documents ``doc_ids`` (unknown ids are skipped)."""
+    parts: list[np.ndarray] = []
+    for doc_id in doc_ids:
+        product = product_of(doc_id)
+        if product is not None:
+            parts.append(snap.rows_of(product))
+        else:
+            row = snap.pos.get(doc_id)
+            if row is not None:
+                parts.append(np.array([row], dtype=np.int64))
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 class HybridRetriever:
@@ -214,11 +229,12 @@ class HybridRetriever:
             if mask is not None:
                 sims[~mask] = 0.0
             return _top(sims, None, fetch)
-        want = min(n, fetch + (n - allowed))
+        # chroma holds a document per product (and per other passage): it proposes products,
+        # and every passage of each is scored exactly below.
+        docs = snap.vector_doc_count
+        want = max(1, min(docs, fetch + (n - allowed)))
         got = self.store.collection.query(query_embeddings=[q], n_results=want, include=[])
-        cand = np.array(
-            [r for r in (snap.pos.get(i) for i in got["ids"][0]) if r is not None], dtype=np.int64
-        )
+        cand = _candidate_rows(snap, got["ids"][0])
         if mask is not None and cand.size:
             cand = cand[mask[cand]]
         if cand.size == 0:

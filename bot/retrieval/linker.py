@@ -59,7 +59,7 @@ class ProductMention(BaseModel):
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per alias and product: millions in a big shop
 class _Alias:
     product_id: str
     kind: str
@@ -215,7 +215,8 @@ class EntityLinker:
             raise ValueError("EntityLinker needs a shop with products")
         self._shop = shop
         self._tokenizer = tokenizer or shop_tokenizer(shop)
-        self._props = {pid: _PropIndex(p) for pid, p in shop.products.items()}
+        # Built for a product when a text first points at it, not for every product up front.
+        self._props: dict[str, _PropIndex] = {}
         self._sku_ids = {
             normalize(s.sku_id): s.sku_id for p in shop.products.values() for s in p.skus
         }
@@ -246,9 +247,14 @@ class EntityLinker:
 
     def _build(self) -> None:
         raw: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)  # alias → pid → best
+        # Categories, attribute and SKU values repeat across products: each normalised once.
+        normal: dict[str, str] = {}
 
         def add(alias: str, pid: str, kind: str, weight: float) -> None:
-            alias = normalize(alias)
+            norm = normal.get(alias)
+            if norm is None:
+                norm = normal[alias] = normalize(alias)
+            alias = norm
             if len(alias) < 2 and not (kind in ("id", "sku") and alias):
                 return
             if alias.isdigit() and kind not in ("id", "sku"):
@@ -388,7 +394,7 @@ class EntityLinker:
         for pid, (score, spans) in found.items():
             if score < MIN_SCORE:
                 continue
-            props, prop_spans = self._props[pid].find(norm)
+            props, prop_spans = self._prop_index(pid).find(norm)
             sku = named.get(pid)
             if sku is not None:
                 props = dict(self._shop.products[pid].sku(sku).props)  # type: ignore[union-attr]
@@ -396,7 +402,7 @@ class EntityLinker:
             mentions.append(
                 ProductMention(
                     product_id=pid,
-                    sku_ids=[sku] if sku else self._props[pid].skus_for(props),
+                    sku_ids=[sku] if sku else self._prop_index(pid).skus_for(props),
                     props=props,
                     span=span,
                     score=round(min(1.0, score), 4),
@@ -408,13 +414,19 @@ class EntityLinker:
     def props_in(self, text: str, product_id: str) -> dict[str, str]:
         """SKU property values of ``product_id`` named in ``text``: "换成L码黑色" →
         {"尺码": "L", "颜色": "黑色"}. Unknown products give {}."""
-        index = self._props.get(product_id)
-        if index is None:
+        if product_id not in self._shop.products:
             return {}
+        index = self._prop_index(product_id)
         props, _ = index.find(normalize(text or "")[:500])
         return props
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _prop_index(self, product_id: str) -> _PropIndex:
+        index = self._props.get(product_id)
+        if index is None:
+            index = self._props.setdefault(product_id, _PropIndex(self._shop.products[product_id]))
+        return index
 
     def _focus_only(self, focus_product: str | None) -> list[ProductMention]:
         if focus_product not in self._shop.products:

@@ -218,6 +218,15 @@ def build_passages(shop: Shop, now: datetime | None = None) -> list[Passage]:
     files = product_files(shop)
     for pid in sorted(shop.products):
         out.extend(_product_passages(shop, shop.products[pid], files[pid]))
+    out.extend(shop_wide_passages(shop, now))
+    return out
+
+
+def shop_wide_passages(shop: Shop, now: datetime | None = None) -> list[Passage]:
+    """The passages that belong to no product (rules, promotions, FAQ), as in
+    :func:`build_passages`: what reads the shop's policies needs these alone, not the
+    thousands of product passages."""
+    out: list[Passage] = []
     for doc in shop.rules:
         seen: dict[str, int] = {}
         for section in doc.sections:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from bot.retrieval.columns import PassageFile, TokenTable, write_passages
 from bot.retrieval.passages import ALWAYS, PASSAGE_TYPES, Passage
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: passages read by offset, terms as ids, filter columns apart
 
 
 def _bm25(tokens: list[list[str]]) -> Any:
@@ -101,19 +103,76 @@ def _postings(index: Any) -> _Postings:
 
 
 @dataclass
-class Snapshot:
-    """Everything a query needs, held in memory."""
+class Columns:
+    """What a query filters on, one entry per passage: read from a generation's files without
+    decoding its passages."""
 
-    passages: list[Passage]
-    tokens: list[list[str]]
+    ids: list[str]
+    type_code: np.ndarray  # int16, index into PASSAGE_TYPES (-1: unknown)
+    product_code: np.ndarray  # int32, index into ``products`` (-1: not a product's)
+    products: list[str]
+    valid_from: np.ndarray  # int64 epoch seconds
+    valid_to: np.ndarray
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> Columns:
+        codes = {t: i for i, t in enumerate(PASSAGE_TYPES)}
+        products: dict[str, int] = {}
+        for p in passages:
+            if p.product_id and p.product_id not in products:
+                products[p.product_id] = len(products)
+        return cls(
+            ids=[p.id for p in passages],
+            type_code=np.array([codes.get(p.type, -1) for p in passages], dtype=np.int16),
+            product_code=np.array(
+                [products[p.product_id] if p.product_id else -1 for p in passages], dtype=np.int32
+            ),
+            products=list(products),
+            valid_from=np.array([p.valid_from for p in passages], dtype=np.int64),
+            valid_to=np.array([p.valid_to for p in passages], dtype=np.int64),
+        )
+
+    def save(self, folder: Path) -> None:
+        (folder / "ids.json").write_text(json.dumps(self.ids, ensure_ascii=False), encoding="utf-8")
+        (folder / "products.json").write_text(json.dumps(self.products, ensure_ascii=False), encoding="utf-8")
+        np.savez(
+            folder / "columns.npz",
+            type_code=self.type_code,
+            product_code=self.product_code,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Columns:
+        with np.load(folder / "columns.npz") as arrays:
+            return cls(
+                ids=json.loads((folder / "ids.json").read_text(encoding="utf-8")),
+                products=json.loads((folder / "products.json").read_text(encoding="utf-8")),
+                type_code=arrays["type_code"],
+                product_code=arrays["product_code"],
+                valid_from=arrays["valid_from"],
+                valid_to=arrays["valid_to"],
+            )
+
+
+@dataclass
+class Snapshot:
+    """Everything a query needs. The filter columns, BM25 postings and term ids are held in
+    memory; a generation loaded from disk reads its passages from its file when a query
+    returns them and maps its vectors from ``vectors.npy``."""
+
+    passages: Sequence[Passage]
+    tokens: TokenTable | Sequence[Sequence[str]]
     vectors: np.ndarray  # (n, dim) float32, rows L2-normalised (or as the embedder gives)
     embedder: str
     shop_hash: str
     file_hashes: dict[str, str] = field(default_factory=dict)
     bm25: Any = None
+    columns: Columns | None = None
+    folder: Path | None = None  # the generation on disk this snapshot was read from or saved to
     pos: dict[str, int] = field(default_factory=dict)
     type_code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
-    product: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     valid_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     valid_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     timed: bool = False
@@ -122,34 +181,63 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         n = len(self.passages)
+        if not isinstance(self.tokens, TokenTable):
+            self.tokens = TokenTable.from_lists(self.tokens)
         if len(self.tokens) != n or self.vectors.shape[0] != n:
             raise ValueError("passages, tokens and vectors must have the same length")
-        self.pos = {p.id: i for i, p in enumerate(self.passages)}
-        codes = {t: i for i, t in enumerate(PASSAGE_TYPES)}
-        self.type_code = np.array([codes.get(p.type, -1) for p in self.passages], dtype=np.int16)
-        self.product = np.array([p.product_id or "" for p in self.passages], dtype=object)
-        self.valid_from = np.array([p.valid_from for p in self.passages], dtype=np.int64)
-        self.valid_to = np.array([p.valid_to for p in self.passages], dtype=np.int64)
+        cols = self.columns if self.columns is not None else Columns.of(self.passages)
+        if len(cols.ids) != n:
+            raise ValueError("columns and passages must have the same length")
+        self.columns = cols
+        self.pos = dict(zip(cols.ids, range(n)))
+        self.type_code = cols.type_code
+        self.valid_from = cols.valid_from
+        self.valid_to = cols.valid_to
         # Row lists by product and the rows with a validity window, so a filtered query
         # touches those rows instead of comparing every row.
-        rows: dict[str, list[int]] = {}
-        for i, p in enumerate(self.passages):
-            if p.product_id:
-                rows.setdefault(p.product_id, []).append(i)
-        self.product_rows = {pid: np.array(r, dtype=np.int64) for pid, r in rows.items()}
+        owned = np.flatnonzero(cols.product_code >= 0)
+        order = owned[np.argsort(cols.product_code[owned], kind="stable")]
+        codes = cols.product_code[order]
+        cuts = np.flatnonzero(np.diff(codes)) + 1
+        self.product_rows = {
+            cols.products[int(group_codes[0])]: rows.astype(np.int64)
+            for rows, group_codes in zip(np.split(order, cuts), np.split(codes, cuts))
+            if rows.size
+        }
         always = (self.valid_from <= ALWAYS[0]) & (self.valid_to >= ALWAYS[1])
         self.timed_rows = np.flatnonzero(~always)
         self.timed = bool(self.timed_rows.size)
         self._type_masks: dict[tuple[str, ...], np.ndarray] = {}
         if self.bm25 is None:
-            self.bm25 = _bm25(self.tokens)
+            self.bm25 = _bm25(self.tokens.lists())
         self._postings = _postings(self.bm25)
 
     def __len__(self) -> int:
         return len(self.passages)
 
     @property
+    def vector_doc_count(self) -> int:
+        """Documents of this generation in the vector index: one per product, one per other
+        passage (see :mod:`bot.retrieval.vectordocs`)."""
+        assert self.columns is not None
+        return len(self.product_rows) + int(np.count_nonzero(self.columns.product_code < 0))
+
+    @property
+    def table(self) -> TokenTable:
+        assert isinstance(self.tokens, TokenTable)
+        return self.tokens
+
+    @property
     def digests(self) -> dict[str, str]:
+        """Passage id → digest (read from the generation's file when it has one)."""
+        assert self.columns is not None
+        if self.folder is not None and (self.folder / "digests.json").is_file():
+            try:
+                stored = json.loads((self.folder / "digests.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                stored = None
+            if isinstance(stored, list) and len(stored) == len(self):
+                return dict(zip(self.columns.ids, stored))
         return {p.id: p.digest for p in self.passages}
 
     def rows_of(self, product_id: str) -> np.ndarray:
@@ -193,15 +281,25 @@ class Snapshot:
     # --- persistence -----------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write to ``folder`` (which must not exist yet) via a temporary sibling + rename."""
+        """Write to ``folder`` (which must not exist yet) via a temporary sibling + rename;
+        from then on the passages are read from there."""
+        assert self.columns is not None
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        np.save(tmp / "vectors.npy", self.vectors)
-        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
-            for passage, toks in zip(self.passages, self.tokens):
-                row = {"p": passage.model_dump(), "t": toks}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
+        digests: list[str] = []
+
+        def passages() -> Iterator[Passage]:
+            for passage in self.passages:
+                digests.append(passage.digest)
+                yield passage
+
+        offsets = write_passages(tmp / "passages.jsonl", passages())
+        np.save(tmp / "passage_offsets.npy", offsets)
+        (tmp / "digests.json").write_text(json.dumps(digests), encoding="utf-8")
+        self.columns.save(tmp)
+        self.table.save(tmp)
         meta = {
             "format": SNAPSHOT_FORMAT,
             "embedder": self.embedder,
@@ -213,26 +311,27 @@ class Snapshot:
             # The BM25 matrices themselves: re-opening then skips re-indexing every passage.
             self.bm25.save(str(tmp / "bm25"), show_progress=False)
         os.replace(tmp, folder)
+        self.folder = folder
+        self.passages = PassageFile(folder / "passages.jsonl", offsets)
+        self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
 
     @classmethod
     def load(cls, folder: Path) -> Snapshot:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {meta.get('format')} is not {SNAPSHOT_FORMAT}")
-        passages: list[Passage] = []
-        tokens: list[list[str]] = []
-        with open(folder / "passages.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                passages.append(Passage.model_validate(row["p"]))
-                tokens.append(row["t"])
-        vectors = np.load(folder / "vectors.npy")
+        offsets = np.load(folder / "passage_offsets.npy")
+        passages = PassageFile(folder / "passages.jsonl", offsets)
+        # Mapped, not read: only the rows a query scores are paged in.
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         return cls(
             bm25=_load_bm25(folder / "bm25", len(passages)),
             passages=passages,
-            tokens=tokens,
+            tokens=TokenTable.load(folder),
             vectors=vectors,
             embedder=meta["embedder"],
             shop_hash=meta["shop_hash"],
             file_hashes=meta.get("file_hashes", {}),
+            columns=Columns.load(folder),
+            folder=folder,
         )

@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from bot.retrieval.columns import TokenTableBuilder
 from bot.retrieval.embedders import Embedder, HashingEmbedder
 from bot.retrieval.passages import Passage, index_text
 from bot.retrieval.snapshot import Snapshot
+from bot.retrieval.vectordocs import VectorDocs, product_doc_id, vector_docs
 from bot.retrieval.vocab import SHORT_LINE, search_terms
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
@@ -197,7 +199,7 @@ class IndexStore:
                 previous is not None
                 and previous.shop_hash == shop.content_hash
                 and len(previous) == len(passages)
-                and self.collection.count() == len(previous)
+                and self.collection.count() == previous.vector_doc_count
             ):
                 report.unchanged = True
                 report.reused = len(passages)
@@ -206,7 +208,7 @@ class IndexStore:
             snapshot = self._build(shop, passages, tokenizer, embedder, previous, report, progress)
             if self.state_dir is not None:
                 report.generation = self._publish(snapshot)
-            stale = self._stale_ids({p.id for p in passages})
+            stale = self._stale_ids({product_doc_id(p.product_id) if p.product_id else p.id for p in passages})
             if stale:
                 self.collection.delete(ids=stale)
             report.removed = len(stale)
@@ -214,12 +216,19 @@ class IndexStore:
         return snapshot, report
 
     def _stale_ids(self, keep: set[str]) -> list[str]:
-        ids = self.collection.get(include=[])["ids"]
-        return [i for i in ids if i not in keep]
+        return [i for i, _ in self._pages(include=[]) if i not in keep]
 
     def _chroma_digests(self) -> dict[str, str]:
-        got = self.collection.get(include=["metadatas"])
-        return {i: str((m or {}).get("digest", "")) for i, m in zip(got["ids"], got["metadatas"])}
+        return {i: str((m or {}).get("digest", "")) for i, m in self._pages(include=["metadatas"])}
+
+    def _pages(self, *, include: list[str]) -> Iterator[tuple[str, Any]]:
+        """Every id in the collection with its metadata, a page at a time: one ``get`` of a
+        whole large collection fails in chroma's SQLite ("too many SQL variables")."""
+        total = self.collection.count()
+        for offset in range(0, total, BATCH):
+            got = self.collection.get(include=include, limit=BATCH, offset=offset)  # type: ignore[arg-type]
+            metas = got.get("metadatas") or [None] * len(got["ids"])
+            yield from zip(got["ids"], metas)
 
     def _build(
         self,
@@ -234,69 +243,67 @@ class IndexStore:
         n = len(passages)
         prev_digest = previous.digests if previous is not None else {}
         in_chroma = self._chroma_digests()
-        tokens: list[list[str]] = [[] for _ in range(n)]
+        digests = [p.digest for p in passages]  # each one hashed once per ingest
+        tokens = TokenTableBuilder(n)
         vectors = np.zeros((n, embedder.dim), dtype=np.float32)
         todo: list[int] = []
         for i, p in enumerate(passages):
-            digest = p.digest
-            if previous is not None and prev_digest.get(p.id) == digest:
+            if previous is not None and prev_digest.get(p.id) == digests[i]:
                 j = previous.pos[p.id]
-                tokens[i] = previous.tokens[j]
+                tokens.copy_row(i, previous.table, j)
                 vectors[i] = previous.vectors[j]
                 report.reused += 1
             else:
                 todo.append(i)
-        # Reused rows missing from chroma (an earlier ingest died half-way) are re-sent.
-        fresh = set(todo)
-        resend = [
-            i for i, p in enumerate(passages) if i not in fresh and in_chroma.get(p.id) != p.digest
-        ]
         report.embedded = len(todo)
 
-        bar = _progress(progress, len(todo) + len(resend))
+        bar = _progress(progress, len(todo))
         line_cache: dict[str, str] = {}
         hashing = isinstance(embedder, HashingEmbedder)
-        # chroma's add holds the GIL, so writing from a second thread gains nothing; large
-        # batches amortise its per-call cost instead.
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             texts = [index_text(passages[i]) for i in batch]
             # Normalised once, then shared by the BM25 terms and the hashed vectors.
             norms = [normalize_lines(text, line_cache) for text in texts]
             for i, norm in zip(batch, norms):
-                tokens[i] = search_terms(tokenizer, norm, normalized=True)
+                tokens.set(i, search_terms(tokenizer, norm, normalized=True))
             if hashing:
                 vectors[batch] = _checked(embedder, embedder.embed_array(norms, normalized=True), len(batch))
             else:
                 vectors[batch] = _as_array(embedder, texts)
-            self._write(passages, vectors, batch, in_chroma)
-            bar(len(batch))
-        for start in range(0, len(resend), BATCH):
-            batch = resend[start : start + BATCH]
-            self._write(passages, vectors, batch, in_chroma)
             bar(len(batch))
         bar(0, done=True)
+        # chroma gets a document per product and per other passage; those whose digest it
+        # does not hold yet are written (new, changed, or lost when an earlier ingest died).
+        docs = self._docs_of(passages, digests)
+        send = [d for d in range(len(docs)) if in_chroma.get(docs.ids[d]) != docs.digests[d]]
+        # chroma's add holds the GIL, so writing from a second thread gains nothing; large
+        # batches amortise its per-call cost instead.
+        for start in range(0, len(send), BATCH):
+            self._write(docs, vectors, send[start : start + BATCH], in_chroma)
         return Snapshot(
             passages=passages,
-            tokens=tokens,
+            tokens=tokens.build(),
             vectors=vectors,
             embedder=embedder.name,
             shop_hash=shop.content_hash,
             file_hashes=dict(shop.file_hashes),
         )
 
-    def _write(
-        self, passages: list[Passage], vectors: np.ndarray, batch: list[int], in_chroma: dict[str, str]
-    ) -> None:
-        """Send ``batch`` to chroma: ``add`` for new ids (cheaper), ``upsert`` for known ones."""
-        new = [i for i in batch if passages[i].id not in in_chroma]
-        known = [i for i in batch if passages[i].id in in_chroma]
-        for rows, write in ((new, self.collection.add), (known, self.collection.upsert)):
-            if rows:
+    @staticmethod
+    def _docs_of(passages: list[Passage], digests: list[str]) -> VectorDocs:
+        return vector_docs([p.id for p in passages], [p.product_id for p in passages], digests)
+
+    def _write(self, docs: VectorDocs, vectors: np.ndarray, batch: list[int], in_chroma: dict[str, str]) -> None:
+        """Send documents ``batch`` to chroma: ``add`` for new ids (cheaper), ``upsert`` for known ones."""
+        new = [d for d in batch if docs.ids[d] not in in_chroma]
+        known = [d for d in batch if docs.ids[d] in in_chroma]
+        for which, write in ((new, self.collection.add), (known, self.collection.upsert)):
+            if which:
                 write(
-                    ids=[passages[i].id for i in rows],
-                    embeddings=vectors[rows],
-                    metadatas=[{"digest": passages[i].digest} for i in rows],
+                    ids=[docs.ids[d] for d in which],
+                    embeddings=docs.vectors(vectors, which),
+                    metadatas=[{"digest": docs.digests[d]} for d in which],
                 )
 
 

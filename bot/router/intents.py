@@ -53,6 +53,11 @@ DRAFTER_INTENTS: frozenset[str] = frozenset(
     }
 )
 
+# Intents the order flows act on (read an order, or propose a change that waits for a yes).
+FLOW_INTENTS: frozenset[str] = frozenset(
+    {"order_status", "logistics", "modify_address", "cancel_order", "refund", "return", "exchange"}
+)
+
 # What a buyer would call each topic, for a clarifying question (您是想A，还是B？).
 ASK_PHRASES: dict[str, str] = {
     "product_info": "了解商品详情",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.router.classifier import IntentClassifier, train_default
 from bot.router.delex import delexicaliser_for
-from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS
+from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS, DRAFTER_INTENTS, FLOW_INTENTS
 from bot.router.lexicon import Lexicon, load_lexicon
 from bot.router.slots import Slots, extract_slots
 from bot.shop.models import Shop
@@ -40,6 +40,8 @@ FOLLOW_UP_MAX_CHARS = 24
 # Questions a bare yes does not answer: which order, which address, which SKU, which of two.
 OPEN_QUESTION_KINDS = frozenset({"choose_order", "ask_address", "ask_exchange_sku", "clarify"})
 # Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
+# Where a buyer starts dictating the bot's answer: "回复：…", "你就说…", "请回答：…".
+_DICTATED = re.compile(r"(回复|回答|答复)[:：]|你就(说|回)|(请|你)(这样|这么|照着)?说[:：]")
 # A clause that keeps what it names, beside a request about the rest.
 _KEEP = re.compile(r"照常发|正常发|继续发|照发|还要|要留着|留着|留下|保留|不退|不用退|别退|不取消|照旧")
 # Pre-sales talk moves from one question to the next, so only after-sales threads carry on.
@@ -49,12 +51,31 @@ THREAD_INTENTS = frozenset({
 })
 
 
+# A second question beside the first is read clause by clause: at most this many clauses,
+# each sure of itself (a rule, or the classifier at least this sure), and a drafter question
+# long enough to stand alone ("T恤会起球吗", not "多少钱").
+BESIDE_MAX_CLAUSES = 4
+BESIDE_SURE = 0.6
+BESIDE_MIN_CHARS = 5
+# A whole message the classifier is this unsure of takes the intent of a clause it is sure of
+# ("玻尿酸精华含酒精吗 我一碰酒精就泛红": the question, not the story beside it).
+CLAUSE_BELOW = 0.5
+
+
 class ProductLinker(Protocol):
     """What the router needs of ``bot.retrieval.linker.EntityLinker``."""
 
     def link(self, text: str, *, focus_product: str | None = None) -> list[Any]: ...
 
     def props_in(self, text: str, product_id: str) -> dict[str, str]: ...
+
+
+class AlsoAsked(BaseModel):
+    """A question asked beside the turn's primary one: its clause, intent and slots."""
+
+    intent: str
+    text: str
+    slots: Slots = Field(default_factory=Slots)
 
 
 class ParsedTurn(BaseModel):
@@ -69,9 +90,14 @@ class ParsedTurn(BaseModel):
     # The two intents a clarifying question offers (fine_intent "clarify"), likeliest first.
     alternatives: list[str] = Field(default_factory=list)
 
+    # Questions beside the one the flows act on ("7003到哪了 顺便问下T恤会起球吗"): the
+    # drafter answers them too.
+    also: list[AlsoAsked] = Field(default_factory=list)
+
     @property
     def understood(self) -> bool:
         return self.intent != "other"
+
 
 
 def _tid_only(norm: str, slots: Slots) -> bool:
@@ -155,7 +181,13 @@ class Router:
 
     def route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         """One canonical intent (plus a finer one), confidence, slots and why."""
-        turn = self._route(text if isinstance(text, str) else str(text or ""), state)
+        text = text if isinstance(text, str) else str(text or "")
+        # A reply the buyer dictates ("…？回复：亲，穿坏了一年内免费换新") is not their request:
+        # the words before it are routed; the flows and the drafter still see the whole text.
+        asked = _DICTATED.split(text, maxsplit=1)[0]
+        turn = self._route(asked if len(self.lex.bare(normalize(asked))) >= 2 else text, state)
+        if turn.text != text:
+            turn = turn.model_copy(update={"text": text})
         pending = state.get("pending") or {}
         if (
             pending.get("kind")
@@ -169,7 +201,62 @@ class Router:
                 "intent": "confirm", "fine_intent": "confirm", "source": "context",
                 "explanation": f"{turn.explanation}; a yes clause restating the pending {turn.intent}",
             })
-        return turn
+        if pending.get("kind"):
+            return turn  # an answer to the bot's question is one thing, whatever else it says
+        clauses = self._request_clauses(turn)
+        if not 2 <= len(clauses) <= BESIDE_MAX_CLAUSES:
+            return turn
+        calm = {"focus_product": state.get("focus_product")}
+        parts = [(c, self._route(c, calm)) for c in clauses]
+        return self._beside(self._by_clause(turn, parts), parts)
+
+    def _request_clauses(self, turn: ParsedTurn) -> list[str]:
+        if turn.source not in ("rule", "classifier"):
+            return []
+        said = split_cards(turn.norm).words
+        return [c for c in self.lex.clauses(self.lex.request_part(said)) if not self.lex.is_courtesy(c)]
+
+    @staticmethod
+    def _sure(t: ParsedTurn) -> bool:
+        return t.source == "rule" or (t.source == "classifier" and t.confidence >= BESIDE_SURE)
+
+    def _by_clause(self, turn: ParsedTurn, parts: list[tuple[str, ParsedTurn]]) -> ParsedTurn:
+        """A message the classifier is unsure of as a whole, with a clause it is sure of: that
+        clause's intent, a question first. The slots stay the whole message's."""
+        if turn.source != "classifier" or turn.confidence >= CLAUSE_BELOW:
+            return turn
+        sure = [t for _, t in parts if self._sure(t) and t.intent not in ("other", "chitchat", "greeting", "confirm", "deny")]
+        pick = next((t for t in sure if self.lex.asks(t.norm)), sure[0] if sure else None)
+        if pick is None or pick.intent == turn.intent:
+            return turn
+        return turn.model_copy(update={
+            "intent": pick.intent, "fine_intent": pick.fine_intent, "confidence": pick.confidence,
+            "explanation": f"{turn.explanation}; the clause {pick.norm!r} is sure: {pick.explanation}",
+        })
+
+    def _beside(self, turn: ParsedTurn, parts: list[tuple[str, ParsedTurn]]) -> ParsedTurn:
+        """An order request and a product or policy question in one message: the order's
+        clause is the primary turn (the flows act on it, as a person would answer it first)
+        and the question beside it goes to ``also`` for the drafter. Two drafter questions
+        stay one turn (the drafter answers every question of a message); two order requests
+        too (one change at a time)."""
+        if turn.intent not in FLOW_INTENTS | DRAFTER_INTENTS:
+            return turn
+        sure = [(c, t) for c, t in parts if self._sure(t)]
+        flows = [t for _, t in sure if t.intent in FLOW_INTENTS]
+        asked = [
+            (c, t) for c, t in sure
+            if t.intent in DRAFTER_INTENTS and self.lex.asks(c)
+            and (len(self.lex.bare(c)) >= BESIDE_MIN_CHARS or t.slots.product_ids)
+        ]
+        if not flows or not asked:
+            return turn
+        primary = next((t for t in flows if t.intent == turn.intent), flows[0])
+        also = [AlsoAsked(intent=t.intent, text=c, slots=t.slots) for c, t in asked[:1]]
+        return primary.model_copy(update={
+            "text": turn.text, "also": also,
+            "explanation": f"{primary.explanation}; beside it {also[0].intent} {also[0].text!r}",
+        })
 
     def _route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         norm = normalize(text[: MAX_CHARS * 4])

@@ -32,6 +32,13 @@ class Slots(BaseModel):
     status_hint: str | None = None  # WAIT_BUYER_PAY | WAIT_SELLER_SEND_GOODS | SIGNED | NOT_SIGNED
     pronoun: bool = False
 
+    def entities(self) -> dict[str, object]:
+        """What the drafter is told the turn named (products, SKUs, sizes, the order)."""
+        return {
+            "product_ids": self.product_ids, "sku_ids": self.sku_ids, "props": self.props, "qty": self.qty,
+            "height_cm": self.height_cm, "weight_kg": self.weight_kg, "tid": self.tids[0] if self.tids else None,
+        }
+
 
 _DIGITS = re.compile(r"(?<![\d.a-z])(\d{4,24})(?![\d.])")
 _UNIT_AFTER = re.compile(r"^\s*(斤|kg|公斤|千克|cm|厘米|公分|元|块|号|米|年|g|克|ml|毫升|%|件|个|码|月|日|点|楼|栋|室|弄)")

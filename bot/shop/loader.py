@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from bot.errors import ShopInvalid, ShopProblem
 from bot.orders import ledger
 from bot.shop import yamlio
+from bot.shop.compact import compact
 from bot.shop.models import (
     FaqEntry,
     FaqFile,
@@ -252,7 +253,9 @@ def _validate(root: Path) -> Shop:
         if not c.problems:
             c.add(str(root), "", "shop could not be loaded")
         raise ShopInvalid(c.problems)
-    return Shop(
+    # Equal values shared (SKU properties, prices, repeated answers): a big shop's products
+    # take a fraction of the memory, in this process and in the cached copy.
+    return compact(Shop(
         root=root,
         info=info,
         products=products,
@@ -262,7 +265,7 @@ def _validate(root: Path) -> Shop:
         buyers={b.id: b for b in seed.buyers},
         orders=seed.orders,
         file_hashes=c.hashes,
-    )
+    ))
 
 
 def _check_references(

@@ -8,6 +8,7 @@ change them (:mod:`bot.storage.schema`). SQLite runs in WAL mode with foreign ke
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -47,11 +48,34 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
+class EncodedJSON(str):
+    """A value of a JSON column already encoded as JSON text, stored as it is by an engine
+    of :func:`make_engine` (a large document is then encoded once, not once more by the
+    column type). Make it with :func:`json_value`."""
+
+
+def _json_serializer(value: Any) -> str:
+    if isinstance(value, EncodedJSON):
+        return str.__str__(value)
+    return json.dumps(value)
+
+
+def json_value(engine: Engine, text: str) -> Any:
+    """What to bind to a JSON column of ``engine`` for the JSON ``text`` (``json.dumps`` of
+    the value): the text itself where the engine stores it as it is, else the value."""
+    if getattr(engine.dialect, "_json_serializer", None) is _json_serializer:
+        return EncodedJSON(text)
+    return json.loads(text)
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; ``sqlite://`` (memory) shares one connection across threads."""
-    kwargs: dict[str, Any] = {}
+    """Create an engine; ``sqlite://`` (memory) shares one connection across threads.
+    JSON columns are encoded by ``json.dumps``, :class:`EncodedJSON` values as they are."""
+    kwargs: dict[str, Any] = {"json_serializer": _json_serializer}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
+        # A writer holds the file for as long as its transaction (a migration, on a busy
+        # machine, for seconds): wait for it rather than fail with "database is locked".
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)

@@ -99,7 +99,7 @@ class AssistDesk:
         if conv is None or conv.status != "waiting" or not conv.state.get("engine", {}).get("parked"):
             return
         # One row says whether any is pending (the index on conversation and status finds it).
-        if self.suggestions.list(status="pending", conversation_id=conversation_id, limit=1):
+        if self.suggestions.has_pending(conversation_id):
             return
         updated = self.conversations.set_status(conversation_id, "bot", self.clock.now())
         self.events.publish("status", {"conversation_id": conversation_id, "status": updated.status})

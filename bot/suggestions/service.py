@@ -8,21 +8,22 @@ refused with :class:`FlaggedReply` (naming the flags) unless the agent sends it 
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import Engine, select, update
+from sqlalchemy import JSON, Engine, bindparam, select, update
 
 from bot.clock import Clock
 from bot.errors import Conflict, NotFound, TellCustomer
 from bot.guards import Flag, describe, flags_in
 from bot.ids import IdProvider
 from bot.suggestions.guard import ReplyGuard
-from bot.storage.db import reader
+from bot.storage.db import json_value, reader
 from bot.suggestions.sql import SuggestionRow, create_tables, pending_counts
 from bot.turns import Source
 
@@ -86,32 +87,33 @@ class Suggestion(BaseModel):
         return self.final_text if self.status in ("accepted", "edited", "auto_sent") else None
 
 
-def _model(row: SuggestionRow) -> Suggestion:
+def _model(m: Mapping[str, Any]) -> Suggestion:
+    """The suggestion of a stored row (a mapping of its columns)."""
     return Suggestion(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        turn_id=row.turn_id,
-        intent=row.intent,
-        draft=row.draft,
-        citations=[Source.model_validate(c) for c in row.citations or []],
-        facts=row.facts or {},
-        flags=list(row.flags or []),
-        flag_details=list(row.flag_details or []),
-        drafter=row.drafter,
-        fallback_reason=row.fallback_reason,
-        status=row.status,  # type: ignore[arg-type]
-        final_text=row.final_text,
-        decided_by=row.decided_by,
-        decided_at=datetime.fromisoformat(row.decided_at) if row.decided_at else None,
-        reject_reason=row.reject_reason,
-        edit_distance=row.edit_distance,
-        created=datetime.fromisoformat(row.created),
-        override_by=row.override_by,
-        override_at=datetime.fromisoformat(row.override_at) if row.override_at else None,
-        override_flags=list(row.override_flags or []),
-        hold_at=_time(row.hold_at),
-        due_at=_time(row.due_at),
-        origin=row.origin or "turn",
+        id=m["id"],
+        conversation_id=m["conversation_id"],
+        turn_id=m["turn_id"],
+        intent=m["intent"],
+        draft=m["draft"],
+        citations=[Source.model_validate(c) for c in m["citations"] or []],
+        facts=m["facts"] or {},
+        flags=list(m["flags"] or []),
+        flag_details=list(m["flag_details"] or []),
+        drafter=m["drafter"],
+        fallback_reason=m["fallback_reason"],
+        status=m["status"],
+        final_text=m["final_text"],
+        decided_by=m["decided_by"],
+        decided_at=_time(m["decided_at"]),
+        reject_reason=m["reject_reason"],
+        edit_distance=m["edit_distance"],
+        created=datetime.fromisoformat(m["created"]),
+        override_by=m["override_by"],
+        override_at=_time(m["override_at"]),
+        override_flags=list(m["override_flags"] or []),
+        hold_at=_time(m["hold_at"]),
+        due_at=_time(m["due_at"]),
+        origin=m["origin"] or "turn",
     )
 
 
@@ -124,6 +126,42 @@ def _utc(at: datetime | None) -> str | None:
     return at.astimezone(timezone.utc).isoformat() if at is not None else None
 
 
+# The statements of every drafted turn, built once: building one per call costs more in
+# SQLAlchemy than the database takes to run it.
+_TABLE = SuggestionRow.__table__
+_INSERT = _TABLE.insert()
+_GET = select(_TABLE).where(_TABLE.c.id == bindparam("sid"))
+_SETTLE_HOLDS = (
+    update(_TABLE)
+    .where(_TABLE.c.conversation_id == bindparam("cid"), _TABLE.c.hold_at.is_not(None))
+    .values(hold_at=None)
+)
+_SETTLE_ALL = (
+    update(_TABLE)
+    .where(_TABLE.c.conversation_id == bindparam("cid"),
+           (_TABLE.c.hold_at.is_not(None)) | (_TABLE.c.due_at.is_not(None)))
+    .values(hold_at=None, due_at=None)
+)
+_HAS_PENDING = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.conversation_id == bindparam("cid"), _TABLE.c.status == "pending")
+    .limit(1)
+)
+
+
+def _list_statement(by_status: bool, by_conversation: bool) -> Any:
+    stmt = select(_TABLE)
+    if by_status:
+        stmt = stmt.where(_TABLE.c.status == bindparam("status"))
+    if by_conversation:
+        stmt = stmt.where(_TABLE.c.conversation_id == bindparam("cid"))
+    return stmt.order_by(_TABLE.c.created, _TABLE.c.id).limit(bindparam("limit"))
+
+
+_LIST = {(s, c): _list_statement(s, c) for s in (False, True) for c in (False, True)}
+_JSON_COLUMNS = tuple(c.name for c in _TABLE.columns if isinstance(c.type, JSON))
+
+
 class SuggestionService:
     def __init__(self, engine: Engine, clock: Clock, ids: IdProvider, *, guard: ReplyGuard | None = None) -> None:
         """``guard`` checks what an agent sends; the server always passes one. Without it
@@ -134,6 +172,8 @@ class SuggestionService:
         self.ids = ids
         self.guard = guard
         create_tables(engine)
+        # a stored JSON value reads back as the dialect's deserialiser makes it of the text
+        self._loads = getattr(engine.dialect, "_json_deserializer", None) or json.loads
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -147,31 +187,41 @@ class SuggestionService:
         if auto_sent and not draft.passed:
             raise ValueError("a draft that failed a guard cannot be sent automatically")
         now = self.clock.now().isoformat()
-        row = SuggestionRow(
-            id=self.ids.new_id("sg"),
-            conversation_id=conversation_id,
-            turn_id=turn_id,
-            intent=intent,
-            draft=draft.text,
-            citations=[c.model_dump(mode="json") for c in draft.citations],
-            facts=draft.facts,
-            flags=list(draft.flags),
-            flag_details=list(getattr(draft, "flag_details", []) or []),
-            drafter=draft.drafter,
-            fallback_reason=draft.fallback_reason,
-            status="auto_sent" if auto_sent else "pending",
-            final_text=draft.text if auto_sent else None,
-            decided_by=AUTO_AGENT if auto_sent else None,
-            decided_at=now if auto_sent else None,
-            edit_distance=0 if auto_sent else None,
-            created=now,
-            hold_at=None if auto_sent else _utc(hold_at),
-            due_at=None if auto_sent else _utc(due_at),
-            origin=origin,
-        )
+        values: dict[str, Any] = dict.fromkeys(_TABLE.columns.keys()) | {
+            "id": self.ids.new_id("sg"),
+            "conversation_id": conversation_id,
+            "turn_id": turn_id,
+            "intent": intent,
+            "draft": draft.text,
+            "citations": [c.model_dump(mode="json") for c in draft.citations],
+            "facts": draft.facts,
+            "flags": list(draft.flags),
+            "flag_details": list(getattr(draft, "flag_details", []) or []),
+            "drafter": draft.drafter,
+            "fallback_reason": draft.fallback_reason,
+            "status": "auto_sent" if auto_sent else "pending",
+            "final_text": draft.text if auto_sent else None,
+            "decided_by": AUTO_AGENT if auto_sent else None,
+            "decided_at": now if auto_sent else None,
+            "reject_reason": None,
+            "edit_distance": 0 if auto_sent else None,
+            "created": now,
+            "override_by": None,
+            "override_at": None,
+            "override_flags": None,
+            "hold_at": None if auto_sent else _utc(hold_at),
+            "due_at": None if auto_sent else _utc(due_at),
+            "origin": origin,
+        }
+        stored = dict(values)
+        for name in _JSON_COLUMNS:  # encoded once: stored as this text, returned as read back
+            if values[name] is not None:
+                text = json.dumps(values[name])
+                stored[name] = json_value(self.engine, text)
+                values[name] = self._loads(text)
         with self.engine.begin() as conn:
-            conn.execute(SuggestionRow.__table__.insert().values(**_columns(row)))
-        return self.get(row.id)  # type: ignore[return-value]
+            conn.execute(_INSERT, stored)
+        return _model(values)
 
     def accept(self, sid: str, agent: str, *, override: bool = False) -> Suggestion:
         """Send the draft as it is. A draft failing a guard raises :class:`FlaggedReply`
@@ -239,7 +289,7 @@ class SuggestionService:
         )
         with self._read.connect() as conn:
             rows = conn.execute(stmt).all()
-        return [_from_mapping(r._mapping) for r in rows]
+        return [_model(r._mapping) for r in rows]
 
     def claim_hold(self, sid: str) -> bool:
         """Take the holding message of ``sid`` (once: of two processes only one gets True)."""
@@ -261,21 +311,8 @@ class SuggestionService:
         """The buyer got a reply: no holding message is due any more, and (unless
         ``holds_only``: an agent answered in person) no late draft or handoff note either.
         Returns how many drafts had timers."""
-        if holds_only:
-            stmt = (
-                update(SuggestionRow)
-                .where(SuggestionRow.conversation_id == conversation_id, SuggestionRow.hold_at.is_not(None))
-                .values(hold_at=None)
-            )
-        else:
-            stmt = (
-                update(SuggestionRow)
-                .where(SuggestionRow.conversation_id == conversation_id,
-                       (SuggestionRow.hold_at.is_not(None)) | (SuggestionRow.due_at.is_not(None)))
-                .values(hold_at=None, due_at=None)
-            )
         with self.engine.begin() as conn:
-            return int(conn.execute(stmt).rowcount)
+            return int(conn.execute(_SETTLE_HOLDS if holds_only else _SETTLE_ALL, {"cid": conversation_id}).rowcount)
 
     def reject(self, sid: str, agent: str, reason: str) -> Suggestion:
         reason = (reason or "").strip()
@@ -315,21 +352,21 @@ class SuggestionService:
 
     def get(self, suggestion_id: str) -> Suggestion | None:
         with self._read.connect() as conn:
-            row = conn.execute(select(SuggestionRow.__table__).where(SuggestionRow.id == suggestion_id)).first()
-        return _from_mapping(row._mapping) if row else None
+            row = conn.execute(_GET, {"sid": suggestion_id}).first()
+        return _model(row._mapping) if row else None
 
     def list(self, *, status: str | None = None, conversation_id: str | None = None, limit: int = 200) -> list[Suggestion]:
         if status is not None and status not in STATUSES:
             raise TellCustomer(f"未知的状态：{status}")
-        stmt = select(SuggestionRow.__table__)
-        if status is not None:
-            stmt = stmt.where(SuggestionRow.status == status)
-        if conversation_id is not None:
-            stmt = stmt.where(SuggestionRow.conversation_id == conversation_id)
-        stmt = stmt.order_by(SuggestionRow.created, SuggestionRow.id).limit(limit)
+        stmt = _LIST[(status is not None, conversation_id is not None)]
         with self._read.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return [_from_mapping(r._mapping) for r in rows]
+            rows = conn.execute(stmt, {"status": status, "cid": conversation_id, "limit": limit}).all()
+        return [_model(r._mapping) for r in rows]
+
+    def has_pending(self, conversation_id: str) -> bool:
+        """Whether a draft of the conversation waits for an agent (one index seek)."""
+        with self._read.connect() as conn:
+            return conn.execute(_HAS_PENDING, {"cid": conversation_id}).first() is not None
 
     def stats(self) -> dict[str, Any]:
         """Per intent (and ``_all``): counts by status, acceptance rate (accepted unchanged /
@@ -358,12 +395,3 @@ class SuggestionService:
                 "rejection_reasons": dict(Counter(r.reject_reason for r in items if r.status == "rejected").most_common()),
             }
         return out
-
-
-def _columns(row: SuggestionRow) -> dict[str, Any]:
-    return {c.name: getattr(row, c.key) for c in SuggestionRow.__table__.columns}  # type: ignore[attr-defined]
-
-
-def _from_mapping(m: Any) -> Suggestion:
-    row = SuggestionRow(**dict(m))
-    return _model(row)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from bot.retrieval.passages import build_passages
-from bot.shop import Shop
+import pytest
+
+from bot.retrieval.passages import build_passages, shop_wide_passages
+from bot.shop import Shop, load_shop
 
 NOW = datetime.fromisoformat("2026-11-21T10:00:00+08:00")
 
@@ -46,3 +49,12 @@ def test_promotions_only_while_valid(mini_shop: Shop) -> None:
 def test_faq_entries_are_passages(mini_shop: Shop) -> None:
     faq = [p for p in build_passages(mini_shop) if p.type == "faq"]
     assert [(p.id, p.citation) for p in faq] == [("faq#1", "faq.yaml#1")]
+
+
+@pytest.mark.parametrize("name", ["mini_shop", "snack_shop", "digital_shop"])
+def test_shop_wide_passages_are_those_of_no_product(name: str) -> None:
+    shop = load_shop(Path(__file__).resolve().parent.parent / "fixtures" / name)
+    every = build_passages(shop)
+    wide = shop_wide_passages(shop)
+    assert wide and wide == [p for p in every if p.product_id is None]
+    assert {p.type for p in wide} <= {"rule", "promotion", "faq"}

@@ -53,7 +53,7 @@ def test_removed_rule_disappears_from_results(shop_dir: Path, tmp_path: Path) ->
     retriever = open_retriever(load_shop(shop_dir), Settings(), persist_dir=index)
     assert retriever.last_report is not None and retriever.last_report.removed == 1
     assert all(h.passage.source != "rules/发货.md" for h in retriever.search("发货时间", k=20, now=NOW))
-    assert retriever.store.collection.count() == len(retriever.snapshot)
+    assert retriever.store.collection.count() == retriever.snapshot.vector_doc_count  # a document per product, per other passage
 
 
 def test_refresh_swaps_in_the_new_index(shop_dir: Path, tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_chroma_runs_without_telemetry_or_default_embedder(shop_dir: Path, tmp_p
     with pytest.raises(ValueError):
         collection.query(query_texts=["只有文字"])
     client = chromadb.PersistentClient(path=str(index), settings=chroma_settings())
-    assert client.get_collection(collection.name, embedding_function=None).count() == len(retriever.snapshot)
+    assert client.get_collection(collection.name, embedding_function=None).count() == retriever.snapshot.vector_doc_count
 
 
 def test_hashing_embedder_is_deterministic() -> None:
