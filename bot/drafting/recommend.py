@@ -8,6 +8,7 @@ kind, a trial size — never a dearer one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from bot.drafting.matching import core, flat
 from bot.drafting.options import label
 from bot.drafting.products import Naming, product_citation
-from bot.drafting.relevance import Question, Relevance
+from bot.drafting.relevance import Question, Relevance, pattern_of
 from bot.errors import TellCustomer
 from bot.money import fmt
 from bot.pricing import BasketLine, price_basket
@@ -55,6 +56,9 @@ def product_text(p: Product) -> str:
     return " ".join([p.title, p.category, *p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items()), p.usage or ""])
 
 
+_HAVING_SIZE = 20_000  # words whose products are remembered
+
+
 class Recommender:
     """Picks products to suggest, for one shop. Prices are the pricing engine's, cached per
     product, SKU, buyer and set of valid promotions (they change only then)."""
@@ -70,6 +74,12 @@ class Recommender:
         for p in shop.products.values():
             self._by_category.setdefault(p.category, []).append(p)
         self._texts: dict[str, str] = {}
+        # Every product's text in one string, a line each, to find the products that have a
+        # word in one pass (built on the first recommendation by need).
+        self._lines: str | None = None
+        self._line_starts: list[int] = []
+        self._ids: list[str] = []
+        self._having: dict[str, frozenset[str]] = {}
 
     # --- prices ----------------------------------------------------------------------------
 
@@ -120,6 +130,33 @@ class Recommender:
 
     # --- by need ---------------------------------------------------------------------------
 
+    def matching(self, q: Question) -> set[str]:
+        """The products whose text has one of ``q``'s known words (or its alternatives): the
+        only ones :meth:`Relevance.score` gives more than 0, found without scoring the shop."""
+        out: set[str] = set()
+        for t in q.known:
+            for word in (t.word, *t.alts):
+                out |= self._with_word(word)
+        return out
+
+    def _with_word(self, word: str) -> frozenset[str]:
+        found = self._having.get(word)
+        if found is not None:
+            return found
+        if self._lines is None:
+            ids = list(self.shop.products)
+            lines = [flat(self._text(self.shop.products[i])) for i in ids]
+            starts, at = [], 0
+            for line in lines:
+                starts.append(at)
+                at += len(line) + 1
+            self._ids, self._line_starts, self._lines = ids, starts, "\n".join(lines)
+        hits = {self._ids[bisect_right(self._line_starts, m.start()) - 1] for m in pattern_of(word).finditer(self._lines)}
+        if len(self._having) >= _HAVING_SIZE:
+            self._having.clear()
+        found = self._having[word] = frozenset(hits)
+        return found
+
     def kinds_named(self, question: str, naming: Naming) -> list[Product]:
         """Products of the kind the buyer names: a category written out, or a word several
         products share (「精华」, 「充电宝」, 「杯子」)."""
@@ -151,16 +188,19 @@ class Recommender:
         kind_words = {flat(normalize(w)) for p in pool for w in (p.category, *p.title.split())} if kind_named else set()
         wishes = Question(tuple(t for t in q.terms if not any(t.word in k for k in kind_words)))
         budget = budget_of(message or question)
+        # Only products with a wished-for word can score above 0; the others are not
+        # recommended unless the buyer named their kind.
+        having = self.matching(wishes) if wishes.terms else set()
         scored: list[tuple[float, Product]] = []
         for p in pool:
-            if p.id in exclude:
+            if p.id in exclude or (not kind_named and p.id not in having):
                 continue
             if budget is not None:
                 amount, loose = budget
                 limit = amount * Decimal(str(_AROUND)) if loose else amount
                 if self.unit_price(p, now, buyer) > limit:
                     continue
-            score = self.relevance.score(wishes, self._text(p)) if wishes.terms else 0.0
+            score = self.relevance.score(wishes, self._text(p)) if p.id in having else 0.0
             scored.append((score, p))
         if not kind_named and not any(sc > 0 for sc, _ in scored):
             return []

@@ -98,6 +98,13 @@ def contains(text: str, word: str) -> bool:
     return len(word) >= 2 and not word.isascii() and _fuzzy(word).search(text) is not None
 
 
+def pattern_of(word: str) -> re.Pattern[str]:
+    """What :func:`contains` looks for, as one pattern: the word with small gaps between its
+    characters (2+ non-ASCII characters), else the word itself. A gap never crosses a line
+    break, so texts joined by ``\n`` are searched one by one in a single pass."""
+    return _fuzzy(word) if len(word) >= 2 and not word.isascii() else re.compile(re.escape(word))
+
+
 class Relevance:
     """Scores shop texts against questions for one shop. Built once per shop."""
 
