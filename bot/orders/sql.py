@@ -38,6 +38,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -137,6 +138,7 @@ _TICKETS_OF = (
 # Children before parents: reset() deletes in this order.
 _TABLES = [ledger_table, orders_table, buyers_table, tickets_table, idempotency_table, meta_table]
 _SEED_HASH = "seed_hash"
+_SEED_LOCK_KEY = 0x7869616F6572 + 1  # next to the migrations' advisory lock key
 _NUMBER = "number:"  # + kind: the last short number handed out
 
 
@@ -204,21 +206,38 @@ class SqlOrderBackend:
             ).scalar()
         if stored == self._seed_hash:
             return False
-        self.reset()
+        with self._engine.begin() as conn:
+            # Processes started together on a fresh database: one seeds, the others find it seeded.
+            self._lock_seeding(conn)
+            stored = conn.execute(select(meta_table.c.value).where(meta_table.c.key == _SEED_HASH)).scalar()
+            if stored == self._seed_hash:
+                return False
+            self._reseed(conn)
         return True
 
     def reset(self) -> None:
         """Drop every change (orders, tickets, idempotency keys) and re-seed, in one transaction."""
         with self._engine.begin() as conn:
-            for table in _TABLES:
-                conn.execute(delete(table))
-            if self._order_rows:
-                conn.execute(insert(orders_table), self._order_rows)
-            if self._ledger_rows:
-                conn.execute(insert(ledger_table), self._ledger_rows)
-            if self._buyer_rows:
-                conn.execute(insert(buyers_table), self._buyer_rows)
-            conn.execute(insert(meta_table).values(key=_SEED_HASH, value=self._seed_hash))
+            self._lock_seeding(conn)
+            self._reseed(conn)
+
+    @staticmethod
+    def _lock_seeding(conn: Connection) -> None:
+        """Seeding is one at a time: PostgreSQL by a lock held to the end of the transaction;
+        SQLite's single writer serialises it already."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK_KEY})
+
+    def _reseed(self, conn: Connection) -> None:
+        for table in _TABLES:
+            conn.execute(delete(table))
+        if self._order_rows:
+            conn.execute(insert(orders_table), self._order_rows)
+        if self._ledger_rows:
+            conn.execute(insert(ledger_table), self._ledger_rows)
+        if self._buyer_rows:
+            conn.execute(insert(buyers_table), self._buyer_rows)
+        conn.execute(insert(meta_table).values(key=_SEED_HASH, value=self._seed_hash))
 
     # --- reads -----------------------------------------------------------------------------
 

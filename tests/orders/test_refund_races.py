@@ -162,3 +162,16 @@ def test_short_numbers_are_never_handed_out_twice(workers: Callable[[int], list[
     assert not [r for r in results if isinstance(r, Exception)], results
     taken = sorted(n for r in results for n in r)
     assert taken == list(range(1, WORKERS * ROUNDS + 1))
+
+
+def test_processes_started_together_on_a_fresh_database_seed_it_once(
+    workers: Callable[[int], list[SqlOrderBackend]], demo_shop: Shop
+) -> None:
+    """Eight backends seeding one empty database at once: no duplicate rows, no error, the
+    shop's orders there exactly once (PostgreSQL: one seeds, the others find it seeded)."""
+    backends = workers(WORKERS)
+    results = race(backends, lambda _, b: b.ensure_seeded())
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert any(results)
+    assert sorted(o.tid for o in backends[0].export().orders) == sorted(o.tid for o in demo_shop.orders)
+    assert not any(b.ensure_seeded() for b in backends)  # seeded now: nobody seeds again
