@@ -22,6 +22,7 @@ threads and the draft is awaited, so turns the flows answer never wait behind a 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -373,7 +374,7 @@ class Bot:
         from bot.flows.dialogue import FlowOutcome
 
         result, waits = step.result, False
-        term = self.shop.info.persona.address_term
+        lead = re.compile(rf"^{re.escape(self.shop.info.persona.address_term)}[，,～]?")
         for also in step.also:
             outcome = FlowOutcome(
                 reply=None, intent=also.intent, fine_intent=also.intent, state=step.state,
@@ -388,15 +389,12 @@ class Bot:
             )
             self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
             text = draft.text.strip()
-            for lead in (f"{term}，", f"{term},", f"{term}～", term):
-                if text.startswith(lead) and len(text) > len(lead):
-                    text = text[len(lead):]
-                    break
             if not auto:
                 waits = True
-                result.also_draft = "\n".join(t for t in (result.also_draft, draft.text.strip()) if t)
+                result.also_draft = "\n".join(t for t in (result.also_draft, text) if t)
                 continue
-            result.reply = f"{result.reply}\n另外，{text}"
+            # One address term per reply: "亲，…\n另外，…", not a second "亲，".
+            result.reply = f"{result.reply}\n另外，{lead.sub('', text, count=1) or text}"
             result.sources.extend(s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations)
             result.flags.extend(f for f in draft.flags if f not in result.flags)
         return replace(step, result=result, also=[], waits=waits)

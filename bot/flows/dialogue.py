@@ -189,8 +189,7 @@ class DialogueManager:
         if regions_in(turn.text):
             # "发乌鲁木齐要几天" names a destination: a question about shipping there. Beside a
             # clause about the parcel ("湿巾啥时候能发 发到甘肃要几天") it is the second question.
-            lex = self.router.lex
-            clauses = [c for c in lex.clauses(lex.request_part(turn.norm)) if not lex.is_courtesy(c)]
+            clauses = self.router.lex.request_clauses(turn.norm)
             there = [c for c in clauses if regions_in(c)]
             if len(there) == len(clauses):
                 return turn

@@ -94,6 +94,10 @@ class Lexicon:
             kept.append(core)
         return ",".join(kept) if kept and changed else norm
 
+    def request_clauses(self, norm: str) -> list[str]:
+        """The clauses of ``norm`` that ask or tell something: courtesy clauses and words left out."""
+        return [c for c in self.clauses(self.request_part(norm)) if not self.is_courtesy(c)]
+
     def _answer_clauses(self, norm: str) -> list[str]:
         out = []
         for clause in self.clauses(norm):

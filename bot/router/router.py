@@ -39,11 +39,11 @@ FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the t
 FOLLOW_UP_MAX_CHARS = 24
 # Questions a bare yes does not answer: which order, which address, which SKU, which of two.
 OPEN_QUESTION_KINDS = frozenset({"choose_order", "ask_address", "ask_exchange_sku", "clarify"})
-# Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
 # Where a buyer starts dictating the bot's answer: "回复：…", "你就说…", "请回答：…".
 _DICTATED = re.compile(r"(回复|回答|答复)[:：]|你就(说|回)|(请|你)(这样|这么|照着)?说[:：]")
 # A clause that keeps what it names, beside a request about the rest.
 _KEEP = re.compile(r"照常发|正常发|继续发|照发|还要|要留着|留着|留下|保留|不退|不用退|别退|不取消|照旧")
+# Threads a short question may carry on: "要多久" after a refund asks how long the refund takes.
 # Pre-sales talk moves from one question to the next, so only after-sales threads carry on.
 THREAD_INTENTS = frozenset({
     "refund", "return", "exchange", "cancel_order", "logistics", "invoice", "modify_address",
@@ -97,7 +97,6 @@ class ParsedTurn(BaseModel):
     @property
     def understood(self) -> bool:
         return self.intent != "other"
-
 
 
 def _tid_only(norm: str, slots: Slots) -> bool:
@@ -203,6 +202,9 @@ class Router:
             })
         if pending.get("kind"):
             return turn  # an answer to the bot's question is one thing, whatever else it says
+        unsure = turn.source == "classifier" and turn.confidence < CLAUSE_BELOW
+        if not unsure and turn.intent not in FLOW_INTENTS | DRAFTER_INTENTS:
+            return turn  # neither reading below could change it: no clause is routed
         clauses = self._request_clauses(turn)
         if not 2 <= len(clauses) <= BESIDE_MAX_CLAUSES:
             return turn
@@ -213,8 +215,7 @@ class Router:
     def _request_clauses(self, turn: ParsedTurn) -> list[str]:
         if turn.source not in ("rule", "classifier"):
             return []
-        said = split_cards(turn.norm).words
-        return [c for c in self.lex.clauses(self.lex.request_part(said)) if not self.lex.is_courtesy(c)]
+        return self.lex.request_clauses(split_cards(turn.norm).words)
 
     @staticmethod
     def _sure(t: ParsedTurn) -> bool:
