@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import sqlite3
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -68,6 +70,9 @@ def json_value(engine: Engine, text: str) -> Any:
     return json.loads(text)
 
 
+SQLITE_WAIT_S = 30.0  # how long a SQLite connection waits for another one's lock
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; ``sqlite://`` (memory) shares one connection across threads.
     JSON columns are encoded by ``json.dumps``, :class:`EncodedJSON` values as they are."""
@@ -75,7 +80,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # A writer holds the file for as long as its transaction (a migration, on a busy
         # machine, for seconds): wait for it rather than fail with "database is locked".
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_WAIT_S}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
@@ -86,11 +91,30 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if url not in ("sqlite://", "sqlite:///:memory:"):
-                cur.execute("PRAGMA journal_mode=WAL")
+                _write_ahead(cur)
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
     return engine
+
+
+def _write_ahead(cur: Any) -> None:
+    """Put a SQLite file in WAL mode (it stays so; a connection that finds it so does nothing).
+    Switching needs the file to itself and SQLite does not wait for that (no busy handler):
+    when another connection holds it, try again until it is switched or ``SQLITE_WAIT_S``."""
+    deadline = time.monotonic() + SQLITE_WAIT_S
+    pause = 0.005
+    while True:
+        if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cur.execute("PRAGMA journal_mode=WAL").fetchall()
+            return  # switched, or a file system without WAL: SQLite keeps its own mode
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def reader(engine: Engine) -> Engine:
