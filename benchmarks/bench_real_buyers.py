@@ -19,7 +19,9 @@ the agent's turns altogether). ``--context none`` routes every labelled line alo
 empty state.
 
 The intent compared is the router's decision (``ParsedTurn.intent``, already canonical;
-``fine_intent`` is the finer name inside the router).
+``fine_intent`` is the finer name inside the router). On the lines the classifier decided,
+the report also bins its confidence against how often it was right and gives the expected
+calibration error: what a floor of, say, 0.5 means on real buyers' lines.
 
 Run: .venv/bin/python benchmarks/bench_real_buyers.py [--misses] [--json out.json]
      [--shop DIR] [--corpus DIR] [--context replay|none] [--bot-questions agent|keep]
@@ -97,6 +99,8 @@ class Result:
     fine: str
     explanation: str
     also: tuple[str, ...] = ()  # the intents the router found asked beside the primary one
+    source: str = ""  # what decided the line (classifier, rule, lexicon, context…)
+    confidence: float = 0.0
 
     @property
     def right(self) -> bool:
@@ -289,7 +293,7 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             lab = wanted.get(turn)
             if lab is not None:
                 results.append(Result(lab, text, parsed.intent, parsed.fine_intent, parsed.explanation,
-                                      tuple(a.intent for a in parsed.also)))
+                                      tuple(a.intent for a in parsed.also), parsed.source, parsed.confidence))
     meta = {
         "shop": str(args.shop),
         "corpus": str(folder),
@@ -344,6 +348,7 @@ def figures(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
         "named_wrongly": sum(1 for r in results if r.also and not (set(r.also) & {r.label.also, r.label.intent})),
     }
     return {
+        "calibration": calibration(results),
         "second_intent": second,
         **meta,
         "n": n,
@@ -359,6 +364,30 @@ def figures(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
             {"label": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(15)
         ],
     }
+
+
+CALIBRATION_BINS = 5
+
+
+def calibration(results: list[Result]) -> dict[str, Any]:
+    """How far the classifier's confidence is from how often it is right, on the lines it
+    decided (the router's own intent kept, no rule or context before it): per confidence
+    bin the lines, the mean confidence and the share right, and the expected calibration
+    error (the bins' gaps weighted by their lines)."""
+    decided = [r for r in results if r.source == "classifier"]
+    bins = []
+    for k in range(CALIBRATION_BINS):
+        lo, hi = k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS
+        rs = [r for r in decided if lo <= r.confidence < hi or (k == CALIBRATION_BINS - 1 and r.confidence == 1.0)]
+        if rs:
+            bins.append({
+                "from": lo, "to": hi, "n": len(rs),
+                "confidence": round(sum(r.confidence for r in rs) / len(rs), 4),
+                "right": round(sum(r.right for r in rs) / len(rs), 4),
+            })
+    n = len(decided)
+    ece = sum(b["n"] / n * abs(b["confidence"] - b["right"]) for b in bins) if n else 0.0
+    return {"lines": n, "ece": round(ece, 4), "bins": bins}
 
 
 SHORT = {
@@ -385,6 +414,11 @@ def print_report(fig: dict[str, Any], results: list[Result], show_misses: bool) 
           f"{sec['named_wrongly']} of them not the label's")
     for src, s in fig["per_source"].items():
         print(f"  {src:5s} accuracy {s['accuracy']:.3f} (n={s['n']}; with also {s['accuracy_with_also']:.3f})")
+    cal = fig["calibration"]
+    print(f"  classifier-decided lines: {cal['lines']}, expected calibration error {cal['ece']:.3f}")
+    for b in cal["bins"]:
+        print(f"    confidence {b['from']:.1f}–{b['to']:.1f}: {b['n']:4d} lines, mean confidence "
+              f"{b['confidence']:.2f}, right {b['right']:.2f}")
     print()
     print(f"{'intent':16s} {'prec':>5s} {'recall':>6s} {'f1':>5s} {'support':>7s} {'predicted':>9s}")
     for intent, v in fig["per_intent"].items():

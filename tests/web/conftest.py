@@ -98,8 +98,11 @@ def browser() -> Iterator[Any]:
     # tests' asyncio.run and other modules' own Playwright must not meet.
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run .ci/browser-deps")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A turn goes through the server; on a busy machine it takes longer than the 5 s
+    # assertions wait by default. Pages wait 15 s for anything (below); so do assertions.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield b
