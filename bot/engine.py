@@ -56,6 +56,8 @@ HISTORY_TURNS = 6
 DECLINE_MEMORY_TURNS = 3
 FAILSAFE_REPLY = "抱歉{term}，系统刚刚开了小差，已为您转接人工客服，请稍等～"
 FAILED_SUMMARY = "系统处理这条消息时出错，请人工接手并查看买家的最后一条消息。"
+# A new suggestion's event leaves out what only its detail shows.
+ANNOUNCED_WITHOUT = frozenset({"facts"})
 # Worker threads for the stored, deterministic part of turns: reads and writes of a few
 # milliseconds, so a handful keeps up; they are the bot's own, not the server's shared pool.
 TURN_THREADS = 8
@@ -318,8 +320,14 @@ class Bot:
         suggestion = self.suggestions.create(
             conv.id, old.turn_id, step.outcome.intent, draft, auto_sent=False, due_at=due_at, origin="redraft",
         )
-        self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+        self._announce(suggestion)
         return suggestion
+
+    def _announce(self, suggestion: Suggestion) -> None:
+        """Tell the consoles a draft is stored: the suggestion without the facts it was drafted
+        from (a console that shows them reads the suggestion; every console, the event buffer
+        and the Redis stream would otherwise carry ~10 KB a drafted turn)."""
+        self.events.publish("suggestion.created", suggestion.model_dump(mode="json", exclude=ANNOUNCED_WITHOUT))
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._workers)
@@ -387,7 +395,7 @@ class Bot:
             suggestion = self.suggestions.create(
                 turn.conversation_id, turn.turn_id, also.intent, draft, auto_sent=auto, due_at=due_at, origin="turn",
             )
-            self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+            self._announce(suggestion)
             text = draft.text.strip()
             if not auto:
                 waits = True
@@ -440,7 +448,7 @@ class Bot:
             turn.conversation_id, turn.turn_id, outcome.intent, draft, auto_sent=auto,
             hold_at=hold_at, due_at=due_at, origin="copilot" if copilot else "turn",
         )
-        self.events.publish("suggestion.created", suggestion.model_dump(mode="json"))
+        self._announce(suggestion)
         result = TurnResult(
             reply=draft.text,
             sources=[s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations],
