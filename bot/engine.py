@@ -193,7 +193,7 @@ class Bot:
                 draft = await self._stream_draft(turn, step, to_buyer=self._sends_at_once(step.outcome.intent))
                 step = await self._in_worker(self._drafted, turn, step, draft)
             elif step.also:
-                step = await self._in_worker(self._beside, turn, step)
+                step = await self._abeside(turn, step)
         except Exception:  # the message is stored; a person takes over rather than an error
             step = self._failed(turn)
         return await self._in_worker(self._close, turn, step)
@@ -379,17 +379,31 @@ class Bot:
         are drafted like any product question. A draft the reply policy sends at once joins the
         flow's reply; one that waits goes to the agents with the policy's wait, the
         conversation waiting for it as for any draft (the buyer has the flow's answer already)."""
+        drafts = [self.drafting.draft(request) for request in self._beside_requests(turn, step)]
+        return self._beside_drafted(turn, step, drafts)
+
+    async def _abeside(self, turn: _Turn, step: _Answer) -> _Answer:
+        """:meth:`_beside` without holding a worker thread while the model writes."""
+        requests = await self._in_worker(self._beside_requests, turn, step)
+        drafts = [await self.drafting.adraft(request) for request in requests]
+        return await self._in_worker(self._beside_drafted, turn, step, drafts)
+
+    def _beside_requests(self, turn: _Turn, step: _Answer) -> list[DraftRequest]:
         from bot.flows.dialogue import FlowOutcome
 
-        result, waits = step.result, False
-        lead = re.compile(rf"^{re.escape(self.shop.info.persona.address_term)}[，,～]?")
+        requests = []
         for also in step.also:
             outcome = FlowOutcome(
                 reply=None, intent=also.intent, fine_intent=also.intent, state=step.state,
                 entities=also.slots.entities(),
             )
-            asked = replace(turn, text=also.text)
-            draft = self.drafting.draft(self._draft_request(asked, outcome, step.state))
+            requests.append(self._draft_request(replace(turn, text=also.text), outcome, step.state))
+        return requests
+
+    def _beside_drafted(self, turn: _Turn, step: _Answer, drafts: list[Draft]) -> _Answer:
+        result, waits = step.result, False
+        lead = re.compile(rf"^{re.escape(self.shop.info.persona.address_term)}[，,～]?")
+        for also, draft in zip(step.also, drafts, strict=True):
             auto = draft.passed and self._sends_at_once(also.intent)
             due_at = None if auto else turn.now + timedelta(seconds=self.policy.wait_for(also.intent))
             suggestion = self.suggestions.create(

@@ -22,7 +22,7 @@ import httpx
 
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.engine import Bot
+from bot.engine import TURN_THREADS, Bot
 from bot.ids import SequentialIds
 from bot.services import Services, build_services
 from bot.suggestions.service import Suggestion
@@ -130,6 +130,31 @@ def test_hung_model_calls_leave_plain_turns_and_healthz_alone(tmp_path: Path) ->
             suggestion = app.suggestion(turn)
             assert suggestion.drafter == "template"
             assert (suggestion.fallback_reason or "").startswith("model error")
+
+
+def test_hung_drafts_of_a_question_beside_an_order_leave_other_turns_alone(tmp_path: Path) -> None:
+    # More two-question turns than the bot has worker threads, each with its second question
+    # hanging at the model: the order parts are answered, and another buyer is answered too.
+    with running_app(tmp_path, llm_concurrency=64, llm_deadline_s=HUNG_S) as app, ThreadPoolExecutor(20) as pool:
+        shop = app.services.shop
+        askers = [b for b in sorted(shop.buyers) if b != "b01"][: TURN_THREADS + 4]
+        first_order = {b: next(o.tid for o in shop.orders if o.buyer == b) for b in askers}
+        app.model.script(*[Reply("亲，这款卫衣不易起球哦～", delay_s=HUNG_S)] * len(askers))
+        hung = [
+            pool.submit(app.chat, b, f"我的订单{first_order[b]}到哪了 顺便问下这件卫衣起球吗") for b in askers
+        ]
+        _until(lambda: len(app.model.chat_requests) >= len(askers), "the questions beside did not reach the model")
+
+        turn = _quick(lambda: app.chat("b01", ORDER_QUESTION, timeout=GENEROUS_S))
+        assert turn["intent"] in ("logistics", "order_status") and "7001" in turn["reply"]
+        assert not any(f.done() for f in hung)
+
+        app.model.stop()
+        for b, f in zip(askers, hung, strict=True):
+            turn = f.result(timeout=GENEROUS_S * 3)
+            assert turn["intent"] in ("logistics", "order_status") and first_order[b] in turn["reply"]
+        drafted = app.services.suggestions.list(status="pending", limit=100)
+        assert len([s for s in drafted if s.intent == "product_info"]) == len(askers)
 
 
 def test_turns_over_the_model_limit_get_the_template_at_once(tmp_path: Path) -> None:
