@@ -28,6 +28,7 @@ from bot.flows.state import YES_NO_KINDS, DialogueState, Pending
 from bot.flows.step import (
     AddRefund,
     AddTicket,
+    BuyerRecords,
     CancelOrder,
     Effect,
     FlowContext,
@@ -36,7 +37,7 @@ from bot.flows.step import (
 )
 from bot.flows.templates import FlowTemplates
 from bot.ids import IdProvider
-from bot.orders.backend import OrderBackend, Ticket
+from bot.orders.backend import OrderBackend
 from bot.router.intents import ASK_PHRASES, DRAFTER_INTENTS
 from bot.router.router import AlsoAsked, ParsedTurn, Router
 from bot.shop.models import Order, Shop
@@ -99,12 +100,13 @@ class DialogueManager:
 
     def handle(self, state: dict[str, Any], buyer_id: str, text: str) -> FlowOutcome:
         st = DialogueState.load(state)
-        turn = self.router.route(text or "", self._route_state(st, buyer_id))
-        turn = self._clarified(st, turn, buyer_id)
+        records = BuyerRecords(self.orders, buyer_id)
+        turn = self.router.route(text or "", self._route_state(st, records))
+        turn = self._clarified(st, turn, records)
         turn = self._about_pending(st, turn)
-        turn = self._own_parcel(turn, buyer_id)
-        turn = self._nothing_to_ship(turn, buyer_id)
-        ctx = self._context(buyer_id, turn)
+        turn = self._own_parcel(turn, records)
+        turn = self._nothing_to_ship(turn, records)
+        ctx = self._context(records, buyer_id, turn)
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
         topic = st.pending.summary if st.pending else None
@@ -130,13 +132,13 @@ class DialogueManager:
             "explanation": f"{turn.explanation}; a question about the change waiting for a yes",
         })
 
-    def _clarified(self, st: DialogueState, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+    def _clarified(self, st: DialogueState, turn: ParsedTurn, records: BuyerRecords) -> ParsedTurn:
         """An answer to "您是想A，还是B？" that picks one: the first question, read as that intent."""
         p = st.pending
         if p is None or p.kind != "clarify" or not p.question or turn.source != "context" or turn.intent not in p.options:
             return turn
         calm = st.model_copy(update={"pending": None})
-        first = self.router.route(p.question, self._route_state(calm, buyer_id))
+        first = self.router.route(p.question, self._route_state(calm, records))
         slots = first.slots.model_copy()
         for tid in turn.slots.tids:
             if tid not in slots.tids:
@@ -155,7 +157,7 @@ class DialogueManager:
             for o in ctx.orders
         )
 
-    def _nothing_to_ship(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+    def _nothing_to_ship(self, turn: ParsedTurn, records: BuyerRecords) -> ParsedTurn:
         """"啥时候能发货" from a buyer with no order waiting to ship or on its way asks about the
         shop's shipping time before buying, not about a parcel."""
         if (
@@ -166,21 +168,21 @@ class DialogueManager:
             or not _SHIP_TIME.search(turn.norm)
         ):
             return turn
-        if any(_on_its_way(o) for o in self.orders.orders_of(buyer_id)):
+        if any(_on_its_way(o) for o in records.orders):
             return turn
         return turn.model_copy(update={
             "intent": "shipping_policy", "fine_intent": "shipping_policy",
             "explanation": f"{turn.explanation}; no order of the buyer waits to ship, so the shop's shipping time",
         })
 
-    def _own_parcel(self, turn: ParsedTurn, buyer_id: str) -> ParsedTurn:
+    def _own_parcel(self, turn: ParsedTurn, records: BuyerRecords) -> ParsedTurn:
         """"数据线今天能发吗" from a buyer whose order of that product is waiting to ship or on
         its way asks about that parcel, not about the shop's shipping policy."""
         if turn.intent != "shipping_policy" or not turn.slots.product_ids:
             return turn
         named = set(turn.slots.product_ids)
         order = next(
-            (o for o in self.orders.orders_of(buyer_id) if _on_its_way(o) and named & {i.product for i in o.items}),
+            (o for o in records.orders if _on_its_way(o) and named & {i.product for i in o.items}),
             None,
         )
         if order is None:
@@ -200,27 +202,21 @@ class DialogueManager:
             "explanation": f"{turn.explanation}; the buyer's order {order.tid} of that product is not delivered yet",
         })
 
-    def _route_state(self, st: DialogueState, buyer_id: str) -> dict[str, Any]:
+    def _route_state(self, st: DialogueState, records: BuyerRecords) -> dict[str, Any]:
         """The stored state, plus what the router needs to read an answer to "which order?":
         the products in the orders offered, so "牛仔裤那一单" picks one."""
         out = st.dump()
         p = st.pending
         if p is not None and p.kind == "choose_order" and p.options:
-            offered = [o for o in self.orders.orders_of(buyer_id) if o.tid in p.options]
+            offered = [o for o in records.orders if o.tid in p.options]
             out["option_products"] = sorted({i.product for o in offered for i in o.items})
         return out
 
-    def _context(self, buyer_id: str, turn: ParsedTurn) -> FlowContext:
-        orders = self.orders.orders_of(buyer_id)
-        tickets: dict[str, list[Ticket]] = {}
-        if turn.intent == "logistics":
-            for o in orders:
-                if o.status == "WAIT_SELLER_SEND_GOODS":
-                    tickets[o.tid] = self.orders.tickets(o.tid)
+    def _context(self, records: BuyerRecords, buyer_id: str, turn: ParsedTurn) -> FlowContext:
         return FlowContext(
-            shop=self.shop, buyer_id=buyer_id, buyer=self.orders.buyer(buyer_id), orders=orders,
-            tickets=tickets, now=self.clock.now(), ids=self.ids, numbers=self.orders, t=self.templates,
-            linker=self.router.linker,
+            shop=self.shop, buyer_id=buyer_id, records=records, now=self.clock.now(), ids=self.ids,
+            numbers=self.orders, t=self.templates, linker=self.router.linker,
+            reads_tickets=turn.intent == "logistics",
         )
 
     # -- routing a parsed turn to a flow step ---------------------------------------------------

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from bot.flows.state import DialogueState
 from bot.flows.templates import FlowTemplates
 from bot.ids import IdProvider, NumberProvider
-from bot.orders.backend import Ticket
+from bot.orders.backend import OrderBackend, Ticket
 from bot.router.router import ProductLinker
 from bot.shop.models import Address, Buyer, Order, Refund, Shop
 from bot.turns import Card
@@ -63,20 +64,57 @@ class Step:
     quick_replies: list[str] = field(default_factory=list)
 
 
+class BuyerRecords:
+    """A buyer's profile, orders and open tickets as of one turn, read from the order backend
+    the first time something asks for them: a product question reads none, an order flow
+    reads each once however many steps look."""
+
+    def __init__(self, backend: OrderBackend, buyer_id: str) -> None:
+        self._backend = backend
+        self._buyer_id = buyer_id
+
+    @cached_property
+    def buyer(self) -> Buyer | None:
+        return self._backend.buyer(self._buyer_id)
+
+    @cached_property
+    def orders(self) -> list[Order]:
+        """The buyer's own orders, newest first."""
+        return self._backend.orders_of(self._buyer_id)
+
+    @cached_property
+    def shipping_tickets(self) -> dict[str, list[Ticket]]:
+        """tid -> the tickets already open for each order still waiting to ship."""
+        return {o.tid: self._backend.tickets(o.tid) for o in self.orders if o.status == "WAIT_SELLER_SEND_GOODS"}
+
+
 @dataclass(frozen=True)
 class FlowContext:
     """Everything a step may read: the shop, the buyer's orders as of this turn, the time."""
 
     shop: Shop
     buyer_id: str
-    buyer: Buyer | None
-    orders: list[Order]  # the buyer's own orders, newest first
-    tickets: dict[str, list[Ticket]]  # tid -> tickets already open for it
+    records: BuyerRecords
     now: datetime
     ids: IdProvider
     numbers: NumberProvider  # short numbers of new after-sales and tickets
     t: FlowTemplates
     linker: ProductLinker | None
+    reads_tickets: bool = False  # a parcel question: the open tickets of orders waiting to ship
+
+    @property
+    def buyer(self) -> Buyer | None:
+        return self.records.buyer
+
+    @property
+    def orders(self) -> list[Order]:
+        """The buyer's own orders, newest first."""
+        return self.records.orders
+
+    @property
+    def tickets(self) -> dict[str, list[Ticket]]:
+        """tid -> tickets already open for it (parcel questions only)."""
+        return self.records.shipping_tickets if self.reads_tickets else {}
 
     def order(self, tid: str | None) -> Order | None:
         """The buyer's order ``tid``; another buyer's order is as unknown as a missing one."""

@@ -278,3 +278,37 @@ def test_numbers_count_per_kind_and_restart_with_the_store(backend: SqlOrderBack
     assert backend.next_number("ticket") == 1
     backend.reset()  # the benchmark runner's reset: every change is dropped, numbers too
     assert backend.next_number("refund") == 1
+
+
+class CountingBackend:
+    """The real backend, counting the reads of a buyer's records."""
+
+    def __init__(self, backend: SqlOrderBackend) -> None:
+        self._backend = backend
+        self.reads: list[str] = []
+
+    def orders_of(self, buyer_id: str) -> list:  # type: ignore[type-arg]
+        self.reads.append("orders_of")
+        return self._backend.orders_of(buyer_id)
+
+    def buyer(self, buyer_id: str):  # type: ignore[no-untyped-def]
+        self.reads.append("buyer")
+        return self._backend.buyer(buyer_id)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._backend, name)
+
+
+def test_a_turn_reads_the_buyers_orders_only_when_a_step_needs_them_and_once(
+    shop: Shop, backend: SqlOrderBackend, router: Router
+) -> None:
+    counting = CountingBackend(backend)
+    dm = DialogueManager(shop, counting, router, FrozenClock(NOW), SequentialIds())  # type: ignore[arg-type]
+    dm.handle({}, "b01", "你好")
+    assert counting.reads == []  # a greeting needs no order
+    out = dm.handle({}, "b01", "7001到哪了")
+    assert "7001" in out.reply
+    assert counting.reads.count("orders_of") == 1  # read once, however many steps looked
+    counting.reads.clear()
+    ask = dm.handle({}, "b01", "还没付款的那个订单不要了")
+    assert "7003" in ask.reply and counting.reads.count("orders_of") == 1
