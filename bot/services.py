@@ -137,7 +137,11 @@ def build_services(
     guard = ShopReplyGuard(shop, lambda cid: c.buyer_id if (c := conversations.get(cid)) else None)
     suggestions = SuggestionService(db, clock, ids, guard=guard)
     persist: Path | None = None if ephemeral else settings.chroma_dir
-    retriever = open_retriever(shop, settings, embedder=embedder, persist_dir=persist, progress=progress)
+    # The shop's words and the linker's tables are kept beside the cached shop.
+    kept: Path | None = None if ephemeral else settings.data_dir / "cache"
+    retriever = open_retriever(
+        shop, settings, embedder=embedder, persist_dir=persist, progress=progress, cache_dir=kept
+    )
     linker = retriever.linker or EntityLinker(shop)
     router = build_router(
         shop, cache_dir=None if ephemeral else settings.data_dir / "router", linker=linker
@@ -177,7 +181,9 @@ def reload_shop(services: Services) -> tuple[Services, dict[str, Any]]:
     services stay as they were. Live subscribers keep their event bus, and drafts still with
     the model keep counting against the model limit.
     """
-    shop = load_shop(services.shop.root)
+    # Unchanged files are not validated again (the data directory keeps the validated shop).
+    kept = None if services.ephemeral else services.settings.data_dir / "cache"
+    shop = load_shop(services.shop.root, cache_dir=kept)
     fresh = build_services(
         services.settings,
         shop=shop,

@@ -10,6 +10,7 @@ re-scored against the snapshot's vectors so a query sees one consistent generati
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -20,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.caching import DiskCache, code_version, key_of
 from bot.config import Settings
 from bot.errors import XiaoerError
 from bot.retrieval.embedders import Embedder, HashingEmbedder, make_embedder
@@ -28,7 +30,7 @@ from bot.retrieval.passages import Hit, Passage, build_passages
 from bot.retrieval.snapshot import Snapshot
 from bot.retrieval.store import IndexStore, IngestReport
 from bot.retrieval.vectordocs import product_of
-from bot.retrieval.vocab import search_terms, shop_tokenizer
+from bot.retrieval.vocab import search_terms, shop_tokenizer, shop_words
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
@@ -111,6 +113,7 @@ class HybridRetriever:
         min_similarity: float = 0.1,
         linker: EntityLinker | None = None,
         focus_weight: float = 1.0,
+        cache_dir: Path | None = None,
     ) -> None:
         if fetch <= 0:
             raise ValueError("fetch must be positive")
@@ -128,6 +131,7 @@ class HybridRetriever:
         self.focus_weight = focus_weight
         self.last_report: IngestReport | None = None
         self._refresh_lock = threading.Lock()
+        self._cache_dir = cache_dir  # where the linker of a refreshed shop is kept
 
     @property
     def snapshot(self) -> Snapshot:
@@ -254,7 +258,7 @@ class HybridRetriever:
                 shop, passages, self.tokenizer, self.embedder, previous=self._snapshot, progress=progress
             )
             if self.linker is not None:
-                self.linker = EntityLinker(shop, tokenizer=self.tokenizer)
+                self.linker = EntityLinker(shop, tokenizer=self.tokenizer, cache_dir=self._cache_dir)
             self._snapshot = snapshot
             self.last_report = report
             return report
@@ -268,18 +272,40 @@ def open_retriever(
     persist_dir: Path | None = None,
     progress: bool = False,
     tokenizer: ShopTokenizer | None = None,
+    cache_dir: Path | None = None,
 ) -> HybridRetriever:
     """Ingest ``shop`` incrementally and return a ready retriever. ``persist_dir=None`` keeps
-    the index in memory (tests, benchmark runs); otherwise chroma lives on disk there."""
-    tokenizer = tokenizer or shop_tokenizer(shop)
+    the index in memory (tests, benchmark runs); otherwise chroma lives on disk there.
+    ``cache_dir`` keeps the shop's words and the linker's tables between starts."""
+    tokenizer = tokenizer or kept_shop_tokenizer(shop, cache_dir)
     embedder = embedder or make_embedder(settings, tokenizer=None)
     store = IndexStore.open(shop, embedder, persist_dir, chroma_url=settings.chroma_url)
-    passages = build_passages(shop)
-    snapshot, report = store.ingest(shop, passages, tokenizer, embedder, progress=progress)
-    linker = EntityLinker(shop, tokenizer=tokenizer) if shop.products else None
-    retriever = HybridRetriever(store, snapshot, tokenizer, embedder, linker=linker)
+    # Passages are built only when the index on disk is not of this very shop and code.
+    snapshot, report = store.ingest(shop, lambda: build_passages(shop), tokenizer, embedder, progress=progress)
+    linker = EntityLinker(shop, tokenizer=tokenizer, cache_dir=cache_dir) if shop.products else None
+    retriever = HybridRetriever(store, snapshot, tokenizer, embedder, linker=linker, cache_dir=cache_dir)
     retriever.last_report = report
     return retriever
+
+
+WORDS_CACHE = "tokenizer-words"
+WORDS_CODE = ("retrieval", "text", "shop")  # shop_words and the tokenizer it cuts titles with
+
+
+def kept_shop_tokenizer(shop: Shop, cache_dir: Path | None) -> ShopTokenizer:
+    """:func:`~bot.retrieval.vocab.shop_tokenizer`, with the shop's words (cutting every
+    title to find them takes seconds in a big shop) kept in ``cache_dir`` between starts of
+    the same shop files and code. A shop read from no files is never kept."""
+    if cache_dir is None or not shop.file_hashes:
+        return shop_tokenizer(shop)
+    cache = DiskCache(cache_dir)
+    name = f"{WORDS_CACHE}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
+    key = key_of([code_version(WORDS_CODE, ("jieba",)), shop.content_hash])
+    words = cache.get(name, key)
+    if not (isinstance(words, list) and all(isinstance(w, str) for w in words)):
+        words = shop_words(shop)
+        cache.put(name, key, words)
+    return ShopTokenizer(words)
 
 
 __all__ = ["HashingEmbedder", "HybridRetriever", "Retriever", "open_retriever", "rrf"]

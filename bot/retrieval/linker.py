@@ -9,21 +9,28 @@ plus a rapidfuzz pass for typos only when nothing product-specific matched exact
 pass scores only a shortlist: the aliases that share enough characters with the text to
 reach the cutoff at all (:class:`_CharIndex`), in their original order, so it finds what a
 pass over every alias finds.
+
+The tables are a pure function of the shop's files, the tokenizer's words and the code; with
+``cache_dir`` they are kept in the data directory (:mod:`bot.caching`) and read back at the
+next start instead of being built again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
-from pathlib import Path
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
+from bot.caching import DiskCache, code_version, key_of
 from bot.retrieval.vocab import pieces, shop_tokenizer
 from bot.shop.models import Product, Shop
 from bot.text.normalize import normalize
@@ -46,6 +53,12 @@ _ASCII = re.compile(r"[a-z0-9]")
 # Unit spellings a buyer may use for a SKU value written the other way (500g ↔ 500克).
 _UNITS = (("g", "克"), ("kg", "千克"), ("kg", "公斤"), ("ml", "毫升"), ("l", "升"), ("cm", "厘米"))
 _COLOR_TAILS = ("色", "款")
+KINDS = ("id", "sku", "title", "fragment", "category", "attribute", "prop")
+CACHE_NAME = "linker"
+# What the tables are computed from besides the shop: this package (aliases, passages' words),
+# the text package (normaliser, tokenizer, colour words) and the shop models.
+CODE = ("retrieval", "text", "shop")
+LIBRARIES = ("jieba", "numpy", "rapidfuzz")
 
 
 class ProductMention(BaseModel):
@@ -207,45 +220,159 @@ class _CharIndex:
         return [self.strings[i] for i in keep]
 
 
+class _AliasTable:
+    """Every alias with its owners (product, kind, weight), as columns: one dict entry per
+    alias and three arrays, not an object per alias and product (millions in a big shop).
+    ``table[alias]`` gives the owners as :class:`_Alias` objects, in the order they were added."""
+
+    def __init__(
+        self, pids: list[str], rows: dict[str, int], starts: np.ndarray,
+        owner: np.ndarray, kind: np.ndarray, weight: np.ndarray,
+    ) -> None:
+        self.pids = pids
+        self.rows = rows  # alias → its number; owners of alias i are starts[i]:starts[i + 1]
+        self.starts = starts
+        self.owner = owner  # int32 index into pids
+        self.kind = kind  # int8 index into KINDS
+        self.weight = weight  # float64, specificity included
+
+    @classmethod
+    def build(cls, raw: dict[str, dict[str, tuple[str, float]]], pids: list[str]) -> _AliasTable:
+        n = len(pids)
+        index = {pid: i for i, pid in enumerate(pids)}
+        codes = {k: i for i, k in enumerate(KINDS)}
+        rows: dict[str, int] = {}
+        starts = [0]
+        owner: list[int] = []
+        kind: list[int] = []
+        weight: list[float] = []
+        for alias, owners in raw.items():
+            specificity = 1.0 / math.sqrt(len(owners)) if n > 1 else 1.0
+            rows[alias] = len(rows)
+            for pid, (k, w) in owners.items():
+                owner.append(index[pid])
+                kind.append(codes[k])
+                weight.append(w * specificity)
+            starts.append(len(owner))
+        return cls(
+            pids, rows, np.array(starts, dtype=np.int64), np.array(owner, dtype=np.int32),
+            np.array(kind, dtype=np.int8), np.array(weight, dtype=np.float64),
+        )
+
+    def __contains__(self, alias: object) -> bool:
+        return alias in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def span(self, alias: str) -> tuple[int, int]:
+        i = self.rows[alias]
+        return int(self.starts[i]), int(self.starts[i + 1])
+
+    def size(self, alias: str) -> int:
+        start, end = self.span(alias)
+        return end - start
+
+    def __getitem__(self, alias: str) -> list[_Alias]:
+        start, end = self.span(alias)
+        pids = self.pids
+        return [
+            _Alias(pids[o], KINDS[k], w)
+            for o, k, w in zip(
+                self.owner[start:end].tolist(), self.kind[start:end].tolist(), self.weight[start:end].tolist()
+            )
+        ]
+
+
+@dataclass
+class _Tables:
+    """What an :class:`EntityLinker` derives from its shop, kept between starts as one entry."""
+
+    sku_ids: dict[str, str]  # normalised SKU id → SKU id
+    aliases: _AliasTable
+    lengths: dict[str, list[int]]
+    fuzzy: list[str]
+    fuzzy_index: _CharIndex
+    common: frozenset[str]  # aliases of more than COMMON_OWNERS products
+
+
+def _cache_key(shop: Shop, tokenizer: ShopTokenizer | None) -> str:
+    """What the tables depend on: the code, the shop's files and the tokenizer's words (the
+    shop's own tokenizer when none is given, itself a function of the shop and the code)."""
+    if tokenizer is None:
+        words = "shop tokenizer"
+    else:
+        digest = hashlib.sha256()
+        for word in sorted(tokenizer.words):
+            digest.update(word.encode())
+            digest.update(b"\0")
+        words = digest.hexdigest()
+    return key_of([code_version(CODE, LIBRARIES), shop.content_hash, words])
+
+
 class EntityLinker:
     """Resolve product and SKU mentions in buyer text against one shop."""
 
-    def __init__(self, shop: Shop, *, tokenizer: ShopTokenizer | None = None) -> None:
+    def __init__(
+        self, shop: Shop, *, tokenizer: ShopTokenizer | None = None, cache_dir: Path | None = None
+    ) -> None:
+        """``cache_dir`` (the data directory's cache folder) keeps the tables between starts
+        of the same shop and code; a shop read from no files (no file hashes) is never kept."""
         if not shop.products:
             raise ValueError("EntityLinker needs a shop with products")
         self._shop = shop
-        self._tokenizer = tokenizer or shop_tokenizer(shop)
         # Built for a product when a text first points at it, not for every product up front.
         self._props: dict[str, _PropIndex] = {}
-        self._sku_ids = {
-            normalize(s.sku_id): s.sku_id for p in shop.products.values() for s in p.skus
-        }
-        self._aliases: dict[str, list[_Alias]] = defaultdict(list)
-        self._build()
+        # Each common alias's owners by product, built when a text first contains the alias.
+        self._common_owners: dict[str, dict[str, _Alias]] = {}
+        tables: object = None
+        keep = cache_dir is not None and bool(shop.file_hashes)
+        if keep:
+            assert cache_dir is not None
+            cache = DiskCache(cache_dir)
+            name = f"{CACHE_NAME}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
+            key = _cache_key(shop, tokenizer)
+            tables = cache.get(name, key)
+        if not isinstance(tables, _Tables) or tables.aliases.pids != list(shop.products):
+            tables = self._tables(shop, tokenizer or shop_tokenizer(shop))
+            if keep:
+                cache.put(name, key, tables)
+        self._sku_ids = tables.sku_ids
+        self._aliases = tables.aliases
         # First character → the lengths of the aliases starting with it, longest first: a
         # scan position costs one dict lookup per length, however many products there are.
+        self._lengths = tables.lengths
+        self._fuzzy = tables.fuzzy
+        self._fuzzy_index = tables.fuzzy_index
+        # Aliases shared by many products: their owners are looked up by product.
+        self._common = tables.common
+        self._pids = tables.aliases.pids
+
+    @classmethod
+    def _tables(cls, shop: Shop, tokenizer: ShopTokenizer) -> _Tables:
+        sku_ids = {normalize(s.sku_id): s.sku_id for p in shop.products.values() for s in p.skus}
+        aliases = _AliasTable.build(cls._raw_aliases(shop, tokenizer), list(shop.products))
         lengths: dict[str, set[int]] = defaultdict(set)
-        for alias in self._aliases:
+        for alias in aliases:
             lengths[alias[0]].add(len(alias))
-        self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
-        self._fuzzy = [a for a in self._aliases if len(a) >= 3 and not a.isascii()]
-        self._fuzzy_index = _CharIndex(self._fuzzy, FUZZY_CUTOFF)
-        # Aliases shared by many products: owner by product, and the most one can add.
-        self._pids = list(shop.products)
-        index = {pid: i for i, pid in enumerate(self._pids)}
-        self._common: dict[str, tuple[dict[str, _Alias], np.ndarray, np.ndarray]] = {
-            alias: (
-                {a.product_id: a for a in owners},
-                np.array([index[a.product_id] for a in owners], dtype=np.int64),
-                np.array([a.weight for a in owners], dtype=np.float64),
-            )
-            for alias, owners in self._aliases.items()
-            if len(owners) > COMMON_OWNERS
-        }
+        fuzzy = [a for a in aliases if len(a) >= 3 and not a.isascii()]
+        return _Tables(
+            sku_ids=sku_ids,
+            aliases=aliases,
+            lengths={ch: sorted(ls, reverse=True) for ch, ls in lengths.items()},
+            fuzzy=fuzzy,
+            fuzzy_index=_CharIndex(fuzzy, FUZZY_CUTOFF),
+            common=frozenset(a for a in aliases if aliases.size(a) > COMMON_OWNERS),
+        )
 
     # --- construction --------------------------------------------------------------------
 
-    def _build(self) -> None:
+    @staticmethod
+    def _raw_aliases(shop: Shop, tokenizer: ShopTokenizer) -> dict[str, dict[str, tuple[str, float]]]:
+        """Alias → product → its best (kind, weight), before the specificity factor."""
         raw: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)  # alias → pid → best
         # Categories, attribute and SKU values repeat across products: each normalised once.
         normal: dict[str, str] = {}
@@ -263,7 +390,7 @@ class EntityLinker:
             if best is None or best[1] < weight:
                 raw[alias][pid] = (kind, weight)
 
-        for pid, product in self._shop.products.items():
+        for pid, product in shop.products.items():
             add(pid, pid, "id", W_ID)
             for sku in product.skus:
                 add(sku.sku_id, pid, "sku", W_ID)
@@ -277,7 +404,7 @@ class EntityLinker:
                     tail = part[-size:]
                     if not tail.isascii():
                         add(tail, pid, "fragment", W_FRAGMENT)
-                for word in self._tokenizer.search_terms(part, normalized=True):
+                for word in tokenizer.search_terms(part, normalized=True):
                     add(word, pid, "fragment", W_FRAGMENT)
             add(product.category, pid, "category", W_CATEGORY)
             for value in product.attributes.values():
@@ -288,11 +415,7 @@ class EntityLinker:
                 for value in sku.props.values():
                     for form in value_variants(value):
                         add(form, pid, "prop", W_PROP)
-        n = len(self._shop.products)
-        for alias, owners in raw.items():
-            specificity = 1.0 / math.sqrt(len(owners)) if n > 1 else 1.0
-            for pid, (kind, weight) in owners.items():
-                self._aliases[alias].append(_Alias(pid, kind, weight * specificity))
+        return raw
 
     # --- queries -------------------------------------------------------------------------
 
@@ -319,12 +442,13 @@ class EntityLinker:
         wanted = {a.product_id for _, alias in events if alias not in common for a in aliases[alias]}
         if keep is not None:
             wanted.add(keep)
-        shared = [common[alias] for _, alias in events if alias in common]
+        shared = [aliases.span(alias) for _, alias in events if alias in common]
         if shared:
             # The most each product can collect from common aliases (no halving, no skips);
             # those that could reach MIN_SCORE that way are scored in full as well.
-            rows = np.concatenate([c[1] for c in shared])
-            most = np.bincount(rows, weights=np.concatenate([c[2] for c in shared]), minlength=len(self._pids))
+            rows = np.concatenate([aliases.owner[a:b] for a, b in shared]).astype(np.int64)
+            weights = np.concatenate([aliases.weight[a:b] for a, b in shared])
+            most = np.bincount(rows, weights=weights, minlength=len(self._pids))
             wanted.update(self._pids[i] for i in np.flatnonzero(most >= MIN_SCORE))
 
         scores: dict[str, float] = defaultdict(float)
@@ -333,7 +457,7 @@ class EntityLinker:
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, alias in events:
             if alias in common:
-                owners = common[alias][0]
+                owners = self._owners_of(alias)
                 matches = [owners[pid] for pid in wanted if pid in owners]
             else:
                 matches = aliases[alias]
@@ -421,6 +545,13 @@ class EntityLinker:
         return props
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _owners_of(self, alias: str) -> dict[str, _Alias]:
+        """A common alias's owners by product."""
+        owners = self._common_owners.get(alias)
+        if owners is None:
+            owners = self._common_owners.setdefault(alias, {a.product_id: a for a in self._aliases[alias]})
+        return owners
 
     def _prop_index(self, product_id: str) -> _PropIndex:
         index = self._props.get(product_id)

@@ -168,6 +168,7 @@ class Snapshot:
     embedder: str
     shop_hash: str
     file_hashes: dict[str, str] = field(default_factory=dict)
+    code: str = ""  # version of the code that built it (see ``store.index_code``); "" unknown
     bm25: Any = None
     columns: Columns | None = None
     folder: Path | None = None  # the generation on disk this snapshot was read from or saved to
@@ -305,6 +306,7 @@ class Snapshot:
             "embedder": self.embedder,
             "shop_hash": self.shop_hash,
             "file_hashes": self.file_hashes,
+            "code": self.code,
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if self.bm25 is not None and len(self.passages):
@@ -332,6 +334,7 @@ class Snapshot:
             embedder=meta["embedder"],
             shop_hash=meta["shop_hash"],
             file_hashes=meta.get("file_hashes", {}),
+            code=str(meta.get("code", "")),
             columns=Columns.load(folder),
             folder=folder,
         )

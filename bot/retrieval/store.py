@@ -13,6 +13,12 @@ failure (or a shop file changing under us) leaves it untouched.
 
 chroma keeps only the vectors and a digest per passage id: filters (type, product, validity)
 run on the snapshot's arrays, and every further metadata field made writes ~40% slower.
+
+chroma is opened when first needed (an ingest that writes, a query of a large index), not at
+start: importing it and opening its client takes seconds, and a small shop's queries never
+need it. A start that finds the live generation built from the same shop files and code
+reads no passage and writes nothing; whether chroma holds that generation's documents is
+checked when chroma is first opened, and what is missing is written then.
 """
 
 from __future__ import annotations
@@ -22,15 +28,18 @@ import fcntl
 import hashlib
 import itertools
 import os
+import logging
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bot.caching import code_version
 from bot.retrieval.columns import TokenTableBuilder
 from bot.retrieval.embedders import Embedder, HashingEmbedder
 from bot.retrieval.passages import Passage, index_text
@@ -47,6 +56,16 @@ STATE_DIR = "xiaoer-index"
 # makes adding ~35% cheaper; candidates are re-scored exactly from the snapshot anyway.
 HNSW = {"space": "ip", "ef_construction": 40, "ef_search": 100}
 _ephemeral_names = itertools.count(1)
+log = logging.getLogger(__name__)
+# What a generation is computed from besides the shop's files and the embedder: passages,
+# terms and vector documents (this package), the normaliser and tokenizer, the shop models.
+CODE = ("retrieval", "text", "shop")
+LIBRARIES = ("jieba", "bm25s", "numpy")
+
+
+def index_code() -> str:
+    """The version of the code a generation was built with (a change rebuilds it)."""
+    return code_version(CODE, LIBRARIES)
 
 
 @dataclass
@@ -91,39 +110,113 @@ def collection_name(shop: Shop, embedder: Embedder) -> str:
 
 
 class IndexStore:
-    """Owns one chroma collection and (when persistent) its snapshot generations."""
+    """Owns one chroma collection and (when persistent) its snapshot generations.
+
+    ``client`` is a chroma client, or a function that makes one when chroma is first used."""
 
     def __init__(self, client: Any, name: str, state_dir: Path | None) -> None:
-        self.client = client
+        self._connect: Callable[[], Any] = client if _is_factory(client) else (lambda: client)
+        self._client: Any = None
         self.name = name
         self.state_dir = state_dir
-        # Passing embedding_function=None: chroma then never builds its default ONNX
-        # embedder; we always hand it vectors.
-        self.collection = client.get_or_create_collection(
-            name=name, embedding_function=None, configuration={"hnsw": HNSW}
-        )
+        # One lock for opening chroma and for ingests (which open it): no order to get wrong.
+        self._open_lock = threading.RLock()
+        self._flock_depth = 0
+        self._collection: Any = None
+        self._ready: Any = None  # the collection, once it holds the live generation's documents
+        self._unchecked: Snapshot | None = None  # taken as live without asking chroma
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def client(self) -> Any:
+        with self._open_lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    @property
+    def collection(self) -> Any:
+        ready = self._ready
+        if ready is not None:
+            return ready
+        with self._open_lock:  # re-entered by the check below, from this thread only
+            if self._collection is None:
+                # Passing embedding_function=None: chroma then never builds its default ONNX
+                # embedder; we always hand it vectors.
+                self._collection = self.client.get_or_create_collection(
+                    name=self.name, embedding_function=None, configuration={"hnsw": HNSW}
+                )
+                unchecked, self._unchecked = self._unchecked, None
+                if unchecked is not None:
+                    self._complete(unchecked)
+                self._ready = self._collection
+            return self._collection
+
+    @property
+    def opened(self) -> bool:
+        """Whether chroma has been opened (it is, lazily, at its first use)."""
+        return self._collection is not None
+
+    def _complete(self, snapshot: Snapshot) -> None:
+        """Write the documents of ``snapshot`` chroma does not hold (an earlier ingest that
+        died between its writes and its generation, a chroma directory lost or replaced),
+        and remove those of no passage of it."""
+        assert self._collection is not None and snapshot.columns is not None
+        if self._collection.count() == snapshot.vector_doc_count:
+            return  # what an ingest checks too: the same number of documents
+        with self._lock():
+            if self.state_dir is not None and snapshot.folder is not None:
+                try:
+                    live = (self.state_dir / "CURRENT").read_text(encoding="utf-8").strip()
+                except OSError:
+                    live = None
+                if live != snapshot.folder.name:
+                    return  # a later ingest (another process) wrote chroma's documents since
+            self._write_missing(snapshot)
+
+    def _write_missing(self, snapshot: Snapshot) -> None:
+        assert snapshot.columns is not None
+        cols = snapshot.columns
+        digests = snapshot.digests
+        products = [cols.products[c] if c >= 0 else None for c in cols.product_code.tolist()]
+        docs = vector_docs(cols.ids, products, [digests[i] for i in cols.ids])
+        in_chroma = self._chroma_digests()
+        send = [d for d in range(len(docs)) if in_chroma.get(docs.ids[d]) != docs.digests[d]]
+        keep = set(docs.ids)
+        stale = [i for i in in_chroma if i not in keep]
+        if not send and not stale:
+            return
+        log.warning("chroma lacks %d and has %d stale documents of %s; writing them", len(send), len(stale), self.name)
+        for start in range(0, len(send), BATCH):
+            self._write(docs, snapshot.vectors, send[start : start + BATCH], in_chroma)
+        if stale:
+            self.collection.delete(ids=stale)
 
     @classmethod
     def open(
         cls, shop: Shop, embedder: Embedder, persist_dir: Path | None, *, chroma_url: str | None = None
     ) -> IndexStore:
         """The shop's index: in memory (``persist_dir=None``), embedded on disk, or on a chroma
-        server (``chroma_url``) shared by every replica, with the snapshots in ``persist_dir``."""
-        import chromadb
-
+        server (``chroma_url``) shared by every replica, with the snapshots in ``persist_dir``.
+        A store on disk or on a server connects to chroma when first used."""
         if persist_dir is None:
+            import chromadb
+
             client = chromadb.EphemeralClient(settings=chroma_settings())
             name = f"{collection_name(shop, embedder)}-m{next(_ephemeral_names)}"
             return cls(client, name, None)
         persist_dir.mkdir(parents=True, exist_ok=True)
-        if chroma_url:
-            client = chroma_http_client(chroma_url)
-        else:
-            client = chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings())
+
+        def connect() -> Any:
+            import chromadb
+
+            if chroma_url:
+                return chroma_http_client(chroma_url)
+            return chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings())
+
         name = collection_name(shop, embedder)
-        return cls(client, name, persist_dir / STATE_DIR / name)
+        return cls(connect, name, persist_dir / STATE_DIR / name)
 
     # --- generations ---------------------------------------------------------------------
 
@@ -160,51 +253,76 @@ class IndexStore:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        if self.state_dir is None:
-            yield
-            return
-        with open(self.state_dir / "lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        """One ingest at a time: in this process (re-entrant) and, on disk, across processes."""
+        with self._open_lock:
+            if self.state_dir is None or self._flock_depth:
+                self._flock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._flock_depth -= 1
+                return
+            with open(self.state_dir / "lock", "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                self._flock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._flock_depth = 0
+                    fcntl.flock(fh, fcntl.LOCK_UN)
 
     # --- ingest --------------------------------------------------------------------------
 
     def ingest(
         self,
         shop: Shop,
-        passages: list[Passage],
+        passages: list[Passage] | Callable[[], list[Passage]],
         tokenizer: ShopTokenizer,
         embedder: Embedder,
         *,
         previous: Snapshot | None = None,
         progress: bool = False,
     ) -> tuple[Snapshot, IngestReport]:
-        """Bring the index up to ``passages``; return the new live snapshot."""
+        """Bring the index up to ``passages``; return the new live snapshot.
+
+        ``passages`` may be a function that builds them: it is not called when the live
+        generation was built from these very shop files by this code (a warm start)."""
         started = time.perf_counter()
         with self._lock():
             previous = previous if previous is not None else self.current()
             if previous is not None and previous.embedder != embedder.name:
                 previous = None
-            report = IngestReport(passages=len(passages))
+            current = (
+                previous is not None
+                and previous.shop_hash == shop.content_hash
+                and previous.code == index_code()
+            )
+            if not (current and shop.file_hashes and callable(passages)):
+                # Passages given, or a shop read from no files (no content to compare): the
+                # number of passages must agree too.
+                passages = passages() if callable(passages) else passages
+                current = current and len(previous) == len(passages)  # type: ignore[arg-type]
             old_files = previous.file_hashes if previous is not None else {}
-            report.files_changed = sorted(
+            files_changed = sorted(
                 f
                 for f in set(old_files) | set(shop.file_hashes)
                 if old_files.get(f) != shop.file_hashes.get(f)
             )
-            if (
-                previous is not None
-                and previous.shop_hash == shop.content_hash
-                and len(previous) == len(passages)
-                and self.collection.count() == previous.vector_doc_count
-            ):
-                report.unchanged = True
-                report.reused = len(passages)
+            if current and not self.opened and self._ready is None:
+                # chroma is asked whether it holds these documents when it is first opened.
+                assert previous is not None
+                self._unchecked = previous
+            elif current and self.collection.count() != previous.vector_doc_count:  # type: ignore[union-attr]
+                current = False
+            if current:
+                assert previous is not None
+                report = IngestReport(
+                    passages=len(previous), reused=len(previous), files_changed=files_changed, unchanged=True
+                )
                 report.seconds = time.perf_counter() - started
                 return previous, report
+            passages = passages() if callable(passages) else passages
+            report = IngestReport(passages=len(passages), files_changed=files_changed)
             snapshot = self._build(shop, passages, tokenizer, embedder, previous, report, progress)
             if self.state_dir is not None:
                 report.generation = self._publish(snapshot)
@@ -288,6 +406,7 @@ class IndexStore:
             embedder=embedder.name,
             shop_hash=shop.content_hash,
             file_hashes=dict(shop.file_hashes),
+            code=index_code(),
         )
 
     @staticmethod
@@ -305,6 +424,11 @@ class IndexStore:
                     embeddings=docs.vectors(vectors, which),
                     metadatas=[{"digest": docs.digests[d]} for d in which],
                 )
+
+
+def _is_factory(client: Any) -> bool:
+    """A function making a client (not a client: chroma's have ``get_or_create_collection``)."""
+    return callable(client) and not hasattr(client, "get_or_create_collection")
 
 
 def _as_array(embedder: Embedder, texts: list[str]) -> np.ndarray:
