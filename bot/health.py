@@ -56,11 +56,10 @@ def check_ready(services: Services, *, draining: bool = False) -> Readiness:
         return type(services.events).__name__
 
     def vectors() -> str:
-        client = services.retriever.store.client
         if services.settings.chroma_url and not services.ephemeral:
-            client.heartbeat()
+            services.retriever.store.client.heartbeat()
             return "chroma server"
-        return "embedded"
+        return "embedded"  # opened when a query first needs it; nothing to ask before that
 
     checks = (_timed("database", database), _timed("events", events), _timed("vectors", vectors))
     return Readiness(checks=checks, draining=draining)

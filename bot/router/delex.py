@@ -211,12 +211,40 @@ def shop_terms(shop: Shop, config: DelexConfig) -> dict[str, str]:
     return terms
 
 
-def delexicaliser_for(shop: Shop | None, config: DelexConfig | None = None) -> Delexicaliser:
-    """The generic vocabulary plus ``shop``'s words (the shop's own placeholders win)."""
+# What the shop's words are made from besides the shop: the router's and the text package's
+# code and data, the retrieval vocabulary and variants, and jieba's dictionary.
+TERMS_CODE = ("router", "text", "retrieval")
+TERMS_LIBRARIES = ("jieba",)
+TERMS_NAME = "delex-terms"
+
+
+def kept_shop_terms(shop: Shop, config: DelexConfig, cache_dir: Path | None) -> dict[str, str]:
+    """:func:`shop_terms`, from ``cache_dir`` when an earlier start of the same shop and code
+    kept them there (a big shop's words take seconds to find: every title's parts and every
+    SKU value's forms)."""
+    if cache_dir is None:
+        return shop_terms(shop, config)
+    from bot.caching import DiskCache, code_version, key_of
+
+    key = key_of([code_version(TERMS_CODE, TERMS_LIBRARIES), shop.content_hash])
+    cache = DiskCache(cache_dir)
+    found = cache.get(TERMS_NAME, key)
+    if isinstance(found, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        return found
+    terms = shop_terms(shop, config)
+    cache.put(TERMS_NAME, key, terms)
+    return terms
+
+
+def delexicaliser_for(
+    shop: Shop | None, config: DelexConfig | None = None, *, cache_dir: Path | None = None
+) -> Delexicaliser:
+    """The generic vocabulary plus ``shop``'s words (the shop's own placeholders win); with
+    ``cache_dir`` the shop's words are kept there between starts."""
     config = config or load_delex_config()
     terms = dict(config.generic)
     if shop is not None:
-        terms.update(shop_terms(shop, config))
+        terms.update(kept_shop_terms(shop, config, cache_dir))
     return Delexicaliser(
         terms,
         keep=config.keep,

@@ -461,7 +461,7 @@ def build_router(
 
     tokenizer = ShopTokenizer(shop_words(shop), cache_dir=cache_dir)
     classifier = trained_classifier(
-        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop),
+        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop, cache_dir=cache_dir),
         shop_hash=shop.content_hash, cache_dir=cache_dir,
     )
     if linker is None:

@@ -67,3 +67,37 @@ def test_a_bad_placeholder_is_refused_at_construction() -> None:
 )
 def test_a_shop_of_another_trade_is_routed_by_how_the_buyer_asks(snack_router: Router, text: str, intent: str) -> None:
     assert snack_router.route(text, {}).intent == intent
+
+
+def test_a_shops_words_kept_in_the_data_directory_are_read_back_and_follow_the_shop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.router.delex as delex
+
+    shop = load_shop(Path(__file__).resolve().parents[1] / "fixtures" / "mini_shop")
+    config = delex.load_delex_config()
+    fresh = delex.shop_terms(shop, config)
+    assert delex.kept_shop_terms(shop, config, tmp_path) == fresh
+    assert list(tmp_path.glob("delex-terms-*.pickle"))
+
+    def never(*_: object) -> dict[str, str]:
+        raise AssertionError("the kept words were not read back")
+
+    monkeypatch.setattr(delex, "shop_terms", never)
+    assert delex.kept_shop_terms(shop, config, tmp_path) == fresh
+    assert delexicaliser_for(shop, cache_dir=tmp_path).vocabulary == {**config.generic, **fresh}
+
+    # another shop (its content hash): its own words, found again
+    monkeypatch.undo()
+    other = shop.model_copy(update={"file_hashes": {**shop.file_hashes, "products/new.yaml": "0" * 64}})
+    assert other.content_hash != shop.content_hash
+    calls: list[str] = []
+    real = delex.shop_terms
+
+    def counted(s, c):  # type: ignore[no-untyped-def]
+        calls.append(s.content_hash)
+        return real(s, c)
+
+    monkeypatch.setattr(delex, "shop_terms", counted)
+    assert delex.kept_shop_terms(other, config, tmp_path) == fresh
+    assert calls == [other.content_hash]
