@@ -204,7 +204,7 @@ class FactsBuilder:
         questions = self._follow_ups(questions, namings)
         focus_id, tied = self._focus(namings, entities, req.history, questions)
         if focus_id is None and not tied and questions and questions[0].kind == "size":
-            sized = self.finder.by_sizes(question)
+            sized = self.finder.by_sizes(question, limit=2)
             if len(sized) == 1:
                 focus_id = sized[0]
         hits = self._search(question, now)

@@ -101,12 +101,8 @@ class OptionIndex:
         for key, by_value in self.forms.items():
             for value, forms in by_value.items():
                 for form in forms:
-                    start = t.find(form)
-                    while start >= 0:
-                        end = start + len(form)
-                        if _bounded(t, start, end) and not _money_like(t, start, end, form):
-                            found.append(Named(key, value, start, end, form))
-                        start = t.find(form, start + 1)
+                    for start in _places(t, form):
+                        found.append(Named(key, value, start, start + len(form), form))
         found.sort(key=lambda n: (-(n.end - n.start), n.start))
         kept: list[Named] = []
         for n in found:
@@ -145,6 +141,24 @@ class OptionIndex:
                 if _age_fits(v, months):
                     out.append((key, v))
         return out
+
+
+def _places(text: str, form: str) -> list[int]:
+    """Where ``form`` names something in ``text`` (both in :func:`canon` form, spaces removed):
+    not inside a longer ASCII run, not a count, a price or a threshold."""
+    out = []
+    start = text.find(form)
+    while start >= 0:
+        end = start + len(form)
+        if _bounded(text, start, end) and not _money_like(text, start, end, form):
+            out.append(start)
+        start = text.find(form, start + 1)
+    return out
+
+
+def written(text: str, form: str) -> bool:
+    """``form`` is written in ``text`` where it may name an option value (see :meth:`OptionIndex.named`)."""
+    return bool(_places(text, form))
 
 
 def _inside(form: str, text: str) -> bool:

@@ -267,8 +267,7 @@ class PartBuilder:
         if q.kind == "cheaper":
             if focus is not None:
                 words = [mention.span] if mention is not None else []
-                heads = {p: self.finder.head_nouns(p) for p in shop.products}
-                kind = rec.same_kind(focus, words, heads)
+                kind = rec.same_kind(focus, words, self.finder.head_nouns)
                 part.recommendations = rec.cheaper(focus, kind, now, buyer, than=self._sku_talked_about(focus, q, history))
                 part.recommend_basis = "cheaper"
                 return

@@ -34,6 +34,7 @@ from bot.drafting.prompts import PROMPTS_DIR, PromptSet
 from bot.drafting.template import TemplateDrafter
 from bot.errors import RetryModel
 from bot.guards import Flag, check_reply
+from bot.guards.policy import shop_days
 from bot.shop.models import Buyer, Shop
 from bot.turns import Source
 
@@ -362,6 +363,9 @@ def build_pipeline(
     ``settings.llm_model`` is set. ``clock`` is accepted for symmetry: requests carry ``now``.
     ``limit`` defaults to one from ``settings``; pass a running pipeline's to share it."""
     prompts = PromptSet.load(prompts_dir or PROMPTS_DIR)
+    # The time spans the shop writes, read once here rather than in a buyer's turn (the
+    # guards of flow replies read them too).
+    shop_days(shop)
     template = TemplateDrafter(prompts)
     llm = LLMDrafter.from_settings(prompts, settings) if settings.llm_model else None
     return DraftingPipeline(

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from bot.drafting.matching import DATA, flat
-from bot.drafting.options import OptionIndexes, canon, value_forms
+from bot.drafting.options import OptionIndexes, canon, value_forms, written
 from bot.money import fmt
 from bot.shop.models import Product, Shop, Sku
 from bot.text.normalize import normalize
@@ -315,20 +315,25 @@ class ProductFinder:
         those most titles share (a brand)."""
         return self._heads.get(product_id, set())
 
-    def by_sizes(self, text: str) -> list[str]:
-        """Products with a size chart whose sizes the text names (「穿73还是80」)."""
+    def by_sizes(self, text: str, *, limit: int | None = None) -> list[str]:
+        """Products with a size chart whose sizes the text names (「穿73还是80」), in the shop's
+        order; the first ``limit`` of them when it is given (「L码」 names most clothes: whether
+        it names one product alone needs two)."""
         sized = self._sized()
         t = canon(text).replace(" ", "")
-        # Only products one of whose size values is written in the text at all (in any of
-        # its forms) can be named by it; those are checked in full, in the shop's order.
+        # Only products one of whose size values is written in the text (in any of its forms,
+        # where a form may name it: not inside a longer ASCII run, not a count or a price) can
+        # be named by it; those are checked in full, in the shop's order.
         maybe: set[str] = set()
         for form, owners in sized.forms.items():
-            if form in t:
+            if form in t and written(t, form):
                 maybe.update(owners)
         out = []
         for pid in sorted(maybe, key=sized.order.__getitem__):
             if self.options[pid].props(text).get(sized.key[pid]):
                 out.append(pid)
+                if limit is not None and len(out) >= limit:
+                    break
         return out
 
     def _sized(self) -> _Sized:

@@ -7,18 +7,20 @@ kind, a trial size — never a dearer one.
 
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from pydantic import BaseModel
 
 from bot.drafting.matching import core, flat
 from bot.drafting.options import label
 from bot.drafting.products import Naming, product_citation
-from bot.drafting.relevance import Question, Relevance, pattern_of
+from bot.drafting.relevance import Question, Relevance, Term, pattern_of
 from bot.errors import TellCustomer
 from bot.money import fmt
 from bot.pricing import BasketLine, price_basket
@@ -73,6 +75,14 @@ class Recommender:
         self._by_category: dict[str, list[Product]] = {}
         for p in shop.products.values():
             self._by_category.setdefault(p.category, []).append(p)
+        # The same, by id: what goes with a product is read off a few categories in that
+        # order, up to the first products in stock.
+        self._by_id = {cat: sorted(ps, key=lambda p: p.id) for cat, ps in self._by_category.items()}
+        self._titles: dict[str, str] = {}  # product id → its title in matching form
+        self._kinds: dict[str, tuple[str, ...]] = {}  # product id → the words naming its kind
+        self._stocked: dict[str, bool] = {}  # product id → in stock (a shop's stock is read once)
+        self._kinds_of: dict[tuple[str, ...], list[Product]] = {}  # categories named → their products
+        self._last_pool: tuple[Sequence[Product], str] | None = None
         self._texts: dict[str, str] = {}
         # Every product's text in one string, a line each, to find the products that have a
         # word in one pass (built on the first recommendation by need).
@@ -139,6 +149,14 @@ class Recommender:
                 out |= self._with_word(word)
         return out
 
+    def _with_term(self, t: Term) -> frozenset[str]:
+        """The products whose text has ``t`` (its word or an alternative): those where
+        :meth:`Relevance.score` counts it."""
+        found = self._with_word(t.word)
+        for alt in t.alts:
+            found = found | self._with_word(alt)
+        return found
+
     def _with_word(self, word: str) -> frozenset[str]:
         found = self._having.get(word)
         if found is not None:
@@ -161,11 +179,16 @@ class Recommender:
         """Products of the kind the buyer names: a category written out, or a word several
         products share (「精华」, 「充电宝」, 「杯子」)."""
         wanted = core(question)
-        by_category = self._in_order(
-            ps for cat, ps in self._by_category.items() if cat and normalize(cat) in wanted
-        )
-        if by_category:
-            return by_category
+        named = tuple(cat for cat in self._by_category if cat and normalize(cat) in wanted)
+        if named:
+            # The same categories give the same products: put in order once (callers do not
+            # change the list).
+            found = self._kinds_of.get(named)
+            if found is None:
+                if len(self._kinds_of) >= _CACHE_SIZE:
+                    self._kinds_of.clear()
+                found = self._kinds_of[named] = self._in_order(self._by_category[cat] for cat in named)
+            return found
         if naming.tied:
             return [self.shop.products[pid] for pid in naming.tied]
         best = naming.mentions[0] if naming.mentions else None
@@ -183,31 +206,74 @@ class Recommender:
         exclude: Sequence[str] = (), kind_named: bool = False, message: str = "",
     ) -> list[RecoFact]:
         """Products of ``pool`` (the kind named, else the whole shop) that match the wishes in
-        ``q`` and the budget (anywhere in the ``message``), best first; nothing when no product
-        matches unasked wishes."""
-        kind_words = {flat(normalize(w)) for p in pool for w in (p.category, *p.title.split())} if kind_named else set()
-        wishes = Question(tuple(t for t in q.terms if not any(t.word in k for k in kind_words)))
+        ``q`` and the budget (anywhere in the ``message``), best first: in stock first, then
+        by score, then by id; nothing when no product matches unasked wishes."""
+        kind_words = self._pool_words(pool) if kind_named else ""
+        # A word inside a word naming the pool's kind is no wish (the words a line each).
+        wishes = Question(tuple(t for t in q.terms if t.word not in kind_words))
         budget = budget_of(message or question)
-        # Only products with a wished-for word can score above 0; the others are not
-        # recommended unless the buyer named their kind.
+        limit = None
+        if budget is not None:
+            amount, loose = budget
+            limit = amount * Decimal(str(_AROUND)) if loose else amount
+        excluded = set(exclude)
+
+        def allowed(p: Product) -> bool:
+            return p.id not in excluded and (limit is None or self.unit_price(p, now, buyer) <= limit)
+
+        # Only products with a wished-for word can score above 0: they alone are scored, by
+        # the products each word is in (what Relevance.score finds in their texts).
         having = self.matching(wishes) if wishes.terms else set()
-        scored: list[tuple[float, Product]] = []
+        owners = [(t.weight, self._with_term(t)) for t in wishes.known]
+        total = wishes.total
+        positive: list[tuple[float, Product]] = []
+        unscored: set[str] = set()  # products with a wished-for word that still score 0
         for p in pool:
-            if p.id in exclude or (not kind_named and p.id not in having):
-                continue
-            if budget is not None:
-                amount, loose = budget
-                limit = amount * Decimal(str(_AROUND)) if loose else amount
-                if self.unit_price(p, now, buyer) > limit:
-                    continue
-            score = self.relevance.score(wishes, self._text(p)) if p.id in having else 0.0
-            scored.append((score, p))
-        if not kind_named and not any(sc > 0 for sc, _ in scored):
-            return []
+            if p.id in having and allowed(p):
+                score = sum(w for w, ids in owners if p.id in ids) / total if total > 0 else 0.0
+                if score > 0:
+                    positive.append((score, p))
+                else:
+                    unscored.add(p.id)
+        positive.sort(key=lambda sp: (-sp[0], sp[1].id))
         if not kind_named:
-            scored = [sp for sp in scored if sp[0] > 0]
-        scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
-        return [self.fact(p, now, buyer, wishes) for _, p in scored[:MAX_RECOMMEND]]
+            if not positive:
+                return []
+            picks = [p for _, p in positive if self._in_stock(p)] + [p for _, p in positive if not self._in_stock(p)]
+            return [self.fact(p, now, buyer, wishes) for p in picks[:MAX_RECOMMEND]]
+        # The buyer named the kind: its other products follow, by id, read only as far as needed.
+        picks = [p for _, p in positive if self._in_stock(p)][:MAX_RECOMMEND]
+        rest = sorted((p for p in pool if p.id not in having or p.id in unscored), key=attrgetter("id"))
+        if len(picks) < MAX_RECOMMEND:
+            picks += _first(rest, MAX_RECOMMEND - len(picks), lambda p: self._in_stock(p) and allowed(p))
+        if len(picks) < MAX_RECOMMEND:
+            picks += [p for _, p in positive if not self._in_stock(p)][: MAX_RECOMMEND - len(picks)]
+        if len(picks) < MAX_RECOMMEND:
+            picks += _first(rest, MAX_RECOMMEND - len(picks), lambda p: not self._in_stock(p) and allowed(p))
+        return [self.fact(p, now, buyer, wishes) for p in picks]
+
+    def _pool_words(self, pool: Sequence[Product]) -> str:
+        """The words naming the kinds of ``pool``'s products, a line each; remembered for the
+        last pool (the categories a question names come back as the same list)."""
+        last = self._last_pool
+        if last is not None and last[0] is pool:
+            return last[1]
+        words = "\n".join(set().union(*map(self._kind_words, pool)))
+        self._last_pool = (pool, words)
+        return words
+
+    def _kind_words(self, p: Product) -> tuple[str, ...]:
+        """The words naming ``p``'s kind: its category and title parts, in matching form."""
+        words = self._kinds.get(p.id)
+        if words is None:
+            words = self._kinds[p.id] = tuple(flat(normalize(w)) for w in (p.category, *p.title.split()))
+        return words
+
+    def _in_stock(self, p: Product) -> bool:
+        found = self._stocked.get(p.id)
+        if found is None:
+            found = self._stocked[p.id] = p.in_stock
+        return found
 
     def related(self, focus: Product, question: str, now: datetime, buyer: Buyer) -> list[RecoFact]:
         """What goes with ``focus``: of the kind the buyer names (「裤子」) among its related
@@ -222,19 +288,26 @@ class Recommender:
         def kind_match(p: Product) -> int:
             return category_match(p.category)
 
-        matching = [p for p in related if kind_match(p)]
+        matching: Iterable[Product] = [p for p in related if kind_match(p)]
         if not matching:
-            matching = sorted(
-                (
-                    p
-                    for cat, ps in self._by_category.items() if category_match(cat)
-                    for p in ps if p.id != focus.id
-                ),
-                key=lambda p: (-kind_match(p), p.id),
-            )
-        pool = matching or related
-        pool = [p for p in pool if p.in_stock] + [p for p in pool if not p.in_stock]
-        return [self.fact(p, now, buyer) for p in pool[:MAX_RECOMMEND]]
+            # The products of the categories sharing the most characters with the question
+            # first, by id: (-kind_match, id) over every such product, read lazily.
+            levels: dict[int, list[list[Product]]] = {}
+            for cat, ps in self._by_id.items():
+                n = category_match(cat)
+                if n:
+                    levels.setdefault(n, []).append(ps)
+            if levels:
+                matching = (
+                    p for n in sorted(levels, reverse=True) for p in heapq.merge(*levels[n], key=lambda p: p.id)
+                    if p.id != focus.id
+                )
+            else:
+                matching = []
+        picked = _in_stock_first(matching, MAX_RECOMMEND)
+        if not picked:
+            picked = _in_stock_first(related, MAX_RECOMMEND)
+        return [self.fact(p, now, buyer) for p in picked]
 
     # --- for less --------------------------------------------------------------------------
 
@@ -260,20 +333,54 @@ class Recommender:
         out.extend(self.fact(p, now, buyer) for p in others)
         return out[:MAX_RECOMMEND]
 
-    def same_kind(self, focus: Product, naming_words: Sequence[str], heads: dict[str, set[str]]) -> list[Product]:
+    def same_kind(self, focus: Product, naming_words: Sequence[str], heads: Callable[[str], set[str]]) -> list[Product]:
         """Products a buyer would take for the same thing: the same category, and the word they
         used for it in the title (「充电宝」, 「口红」) — or, when they used none, a head noun the
-        titles share (a cup is no cheaper stove, though both are 茶具)."""
+        titles share (a cup is no cheaper stove, though both are 茶具). ``heads`` gives a
+        product's head nouns by id."""
         words = [flat(normalize(w)) for w in naming_words if w]
+        category = flat(normalize(focus.category))  # the category's products all have it
+        own_heads = heads(focus.id)
         out = []
         for p in self._by_category.get(focus.category, []):
-            title = flat(normalize(p.title))
-            if words and not any(w in title or w == flat(normalize(p.category)) for w in words):
+            if words and not any(w in self._title(p) or w == category for w in words):
                 continue
-            if not words and p.id != focus.id and not (heads.get(p.id, set()) & heads.get(focus.id, set())):
+            if not words and p.id != focus.id and not (heads(p.id) & own_heads):
                 continue
             out.append(p)
         return out
+
+    def _title(self, p: Product) -> str:
+        title = self._titles.get(p.id)
+        if title is None:
+            title = self._titles[p.id] = flat(normalize(p.title))
+        return title
+
+
+def _first(products: Iterable[Product], n: int, keep: Callable[[Product], bool]) -> list[Product]:
+    """The first ``n`` of ``products`` that ``keep`` keeps, reading no further."""
+    out: list[Product] = []
+    for p in products:
+        if keep(p):
+            out.append(p)
+            if len(out) == n:
+                break
+    return out
+
+
+def _in_stock_first(products: Iterable[Product], n: int) -> list[Product]:
+    """The first ``n`` of ``products`` with those in stock before those out of stock, reading
+    no further than the ``n``-th in stock."""
+    in_stock: list[Product] = []
+    out_of_stock: list[Product] = []
+    for p in products:
+        if p.in_stock:
+            in_stock.append(p)
+            if len(in_stock) == n:
+                return in_stock
+        elif len(out_of_stock) < n:
+            out_of_stock.append(p)
+    return (in_stock + out_of_stock)[:n]
 
 
 def _names_kind(span: str, product: Product) -> bool:

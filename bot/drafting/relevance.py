@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from bot.drafting.frequency import TextCounts
 from bot.drafting.matching import DATA, flat, stopwords
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
@@ -109,8 +110,8 @@ class Relevance:
     """Scores shop texts against questions for one shop. Built once per shop."""
 
     def __init__(self, texts: Iterable[str], tokenizer: ShopTokenizer) -> None:
-        self.docs = [d for d in (flat(t) for t in texts) if d]
-        if not self.docs:
+        self._texts = TextCounts(d for d in (flat(t) for t in texts) if d)
+        if not self._texts.total:
             raise ValueError("Relevance needs at least one shop text")
         self.tokenizer = tokenizer
         self._df: dict[str, int] = {}
@@ -123,14 +124,16 @@ class Relevance:
 
     # --- weights -------------------------------------------------------------------------
 
+    @property
+    def docs(self) -> tuple[str, ...]:
+        """The shop's texts in matching form, each distinct one once."""
+        return self._texts.texts
+
     def df(self, word: str) -> int:
         """Number of shop texts containing ``word`` (exactly, else with small gaps)."""
         found = self._df.get(word)
         if found is None:
-            found = sum(1 for d in self.docs if word in d)
-            if found == 0 and len(word) >= 2 and not word.isascii():
-                pattern = _fuzzy(word)
-                found = sum(1 for d in self.docs if pattern.search(d))
+            found = self._texts.count(word, _fuzzy(word) if len(word) >= 2 and not word.isascii() else None)
             if len(self._df) < 50_000:
                 self._df[word] = found
         return found
@@ -138,7 +141,7 @@ class Relevance:
     def weight(self, df: int) -> float:
         # Smoothed IDF: rare words count more, but a word in two texts is not worth ten
         # times one in twenty (shop texts are few, rarity is noisy).
-        return math.log((len(self.docs) + 1) / (df + 1)) + 1
+        return math.log((self._texts.total + 1) / (df + 1)) + 1
 
     # --- questions -----------------------------------------------------------------------
 

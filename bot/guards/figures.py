@@ -40,10 +40,19 @@ def spans_in_days(text: str) -> set[Decimal]:
     is ``三个月``)."""
     found: set[Decimal] = set()
     for m in _SPAN.finditer(text):
-        if m.group("unit") == "日" and re.search(r"月\s*$", text[: m.start("n")]):
+        if m.group("unit") == "日" and _after_month(text, m.start("n")):
             continue  # 11月30日 is a date
         for raw in (m.group("low"), m.group("n")):
             amount = _amount(raw) if raw else None
             if amount is not None:
                 found.add((amount * _DAYS[m.group("unit")]).normalize())
     return found
+
+
+def _after_month(text: str, start: int) -> bool:
+    """``月`` ends ``text[:start]``, spaces aside (read back from ``start``, not from the start
+    of a long text)."""
+    i = start
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    return i > 0 and text[i - 1] == "月"

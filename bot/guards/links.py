@@ -15,16 +15,20 @@ from bot.shop.models import Shop
 def links_and_contacts(normalized: str, facts: Evidence, shop: Shop | None = None) -> list[str]:
     """Links, handles and pay-to words in ``normalized`` text (normalised, spaces kept) that
     neither the facts nor the shop's own texts state, in order of appearance."""
-    own = shop_flat(shop) if shop is not None else ""
+    def shop_writes(value: str) -> bool:
+        # The shop's texts are read only for what the facts do not state: most replies carry
+        # no link at all, and reading a big shop's texts takes seconds.
+        return shop is not None and value in shop_flat(shop)
+
     found: list[tuple[int, str]] = []
     for pattern in load_patterns("link_patterns"):
         for m in pattern.finditer(normalized):
             value = m.group(0).strip()
-            if value.replace(" ", "") not in facts.flat and value.replace(" ", "") not in own:
+            if value.replace(" ", "") not in facts.flat and not shop_writes(value.replace(" ", "")):
                 found.append((m.start(), value))
     flat = normalized.replace(" ", "")
     for word in matcher("link_words").find(flat, skip_negated=True):
-        if word not in facts.flat and word not in own:
+        if word not in facts.flat and not shop_writes(word):
             found.append((normalized.find(word) % (len(normalized) + 1), word))
     out: list[str] = []
     for _, value in sorted(found):

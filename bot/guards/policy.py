@@ -41,9 +41,14 @@ _PLATFORM_NAME = re.compile(r"(7|七)天无理由")
 _SHOP_DAYS: dict[str, frozenset[Decimal]] = {}
 
 
+_APART = "\ue000"  # between two of the shop's texts: no time span is read across it
+
+
 def shop_days(shop: Shop) -> frozenset[Decimal]:
     """Every time span the shop itself writes in its rules, FAQ and product names: quoting its own
-    words ("偏远地区约6-9天送达") promises nothing beyond them. Worked out once per content."""
+    words ("偏远地区约6-9天送达") promises nothing beyond them. Each text is read on its own (a
+    number ending one option and a unit starting the next are no span), and equal texts once:
+    a big shop's option values repeat in thousands of products. Worked out once per content."""
     key = shop.content_hash
     if key not in _SHOP_DAYS:
         texts = [sec.text for doc in shop.rules for sec in doc.sections] + [f.a for f in shop.faq]
@@ -51,7 +56,8 @@ def shop_days(shop: Shop) -> frozenset[Decimal]:
         for product in shop.products.values():
             texts.append(product.title)
             texts.extend(v for sku in product.skus for v in sku.props.values())
-        _SHOP_DAYS[key] = frozenset(spans_in_days(normalize(" ".join(texts)).replace(" ", "")))
+        joined = _APART.join(dict.fromkeys(texts))
+        _SHOP_DAYS[key] = frozenset(spans_in_days(normalize(joined).replace(" ", "")))
     return _SHOP_DAYS[key]
 
 
@@ -78,8 +84,9 @@ def _clause_promise(clause: str, shop: Shop, facts: Evidence) -> bool:
     if not matcher("policy_outcome").find(clause, skip_negated=True):
         return False
     spans = spans_in_days(clause)
-    # The shop's facts are searched for a span only when the policy does not give it.
-    beyond = any(d not in facts.days for d in spans - _windows(shop) - shop_days(shop))
+    # The shop's texts, then its facts, are searched for a span only when the policy does not give it.
+    others = spans - _windows(shop)
+    beyond = bool(others) and any(d not in facts.days for d in others - shop_days(shop))
     if matcher("policy_forever").find(clause, skip_negated=True):
         return True
     if _guarantees(clause):

@@ -64,3 +64,74 @@ def test_recommendations_by_need_equal_scoring_every_product(shop_dir: Path) -> 
 
 def test_recommendations_by_need_equal_scoring_every_product_of_a_big_shop(big_shop: Shop) -> None:
     assert _compare(big_shop) > 0  # some wishes are met, so the comparison is not of empty lists
+
+
+def _by_need_sorting_every_product(
+    rec: Any, question: str, q: Any, pool: list[Any], buyer: Any, *, kind_named: bool, exclude: tuple[str, ...] = ()
+) -> list[str]:
+    """Recommendations by need as worked out before: every product of the pool priced
+    against the budget and scored, all of them sorted."""
+    from decimal import Decimal
+
+    from bot.drafting.matching import flat
+    from bot.drafting.recommend import _AROUND, MAX_RECOMMEND, budget_of
+    from bot.drafting.relevance import Question
+    from bot.text.normalize import normalize
+
+    kind_words = {flat(normalize(w)) for p in pool for w in (p.category, *p.title.split())} if kind_named else set()
+    wishes = Question(tuple(t for t in q.terms if not any(t.word in k for k in kind_words)))
+    budget = budget_of(question)
+    scored = []
+    for p in pool:
+        if p.id in exclude:
+            continue
+        if budget is not None:
+            amount, loose = budget
+            limit = amount * Decimal(str(_AROUND)) if loose else amount
+            if rec.unit_price(p, NOW, buyer) > limit:
+                continue
+        scored.append((rec.relevance.score(wishes, rec._text(p)), p))
+    if not kind_named:
+        scored = [sp for sp in scored if sp[0] > 0]
+    scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
+    return [p.id for _, p in scored[:MAX_RECOMMEND]]
+
+
+def _pools(shop: Shop) -> list[tuple[list[Any], bool]]:
+    by_category: dict[str, list[Any]] = {}
+    for p in shop.products.values():
+        by_category.setdefault(p.category, []).append(p)
+    out: list[tuple[list[Any], bool]] = [(list(shop.products.values()), False)]
+    out += [(ps, True) for ps in by_category.values()]
+    out.append(([p for ps in by_category.values() for p in ps[::2]], True))  # a pool in no particular order
+    return out
+
+
+def _against_sorting(shop: Shop, rec: Any = None) -> list[tuple[str, int]]:
+    rec = rec or FactsBuilder(shop, None, EntityLinker(shop)).recommender  # type: ignore[arg-type]
+    buyer = next(iter(shop.buyers.values()))
+    wrong = []
+    for wish in WISHES:
+        q = rec.relevance.question(wish)
+        for i, (pool, kind_named) in enumerate(_pools(shop)):
+            for exclude in ((), tuple(p.id for p in pool[:2])):
+                got = [r.product_id for r in rec.by_need(wish, q, pool, NOW, buyer, kind_named=kind_named, exclude=exclude, message=wish)]
+                if got != _by_need_sorting_every_product(rec, wish, q, pool, buyer, kind_named=kind_named, exclude=exclude):
+                    wrong.append((wish, i))
+    return wrong
+
+
+@pytest.mark.parametrize("shop_dir", SHOPS, ids=[d.name for d in SHOPS])
+def test_recommendations_by_need_equal_sorting_every_product_of_the_pool(shop_dir: Path) -> None:
+    assert _against_sorting(load_shop(shop_dir)) == []
+
+
+def test_recommendations_by_need_equal_sorting_every_product_of_a_big_shops_pools(big_shop: Shop) -> None:
+    assert _against_sorting(big_shop) == []
+
+
+def test_the_comparison_fails_when_the_word_index_drops_a_product(big_shop: Shop) -> None:
+    rec = FactsBuilder(big_shop, None, EntityLinker(big_shop)).recommender  # type: ignore[arg-type]
+    full = rec.matching
+    rec.matching = lambda q: set(sorted(full(q))[1:])
+    assert _against_sorting(big_shop, rec)

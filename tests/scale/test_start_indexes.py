@@ -26,6 +26,7 @@ SHOPS = [ROOT / "knowledge", *sorted(p for p in (ROOT / "tests" / "fixtures").it
 LINES = (
     "这件卫衣有什么颜色", "黑色L码还有吗", "30ml×2瓶的多少钱", "白的M码", "有没有大一号的", "12-18个月穿哪个", "红色",
     "穿73还是80", "L码和XL码差多少", "身高170穿多大", "120码有吗", "xl", "S", "均码", "39码的鞋",
+    "我175 150斤平时穿XL，偏大还是偏小", "平时穿2XL", "XXL有吗", "80码的", "满80减10", "买2件L码", "M", "xs码",
 )
 
 
@@ -83,7 +84,10 @@ def _check(shop: Shop) -> None:
         assert [lazy.props(line) for line in LINES] == [eager.props(line) for line in LINES]
     assert "没有这件商品" not in finder.options
     for line in LINES:
-        assert finder.by_sizes(line) == _sizes_by_scan(shop, finder, line), line
+        every = _sizes_by_scan(shop, finder, line)
+        assert finder.by_sizes(line) == every, line
+        # Whether a size names one product alone is asked with a limit of two.
+        assert finder.by_sizes(line, limit=2) == every[:2], line
 
 
 @pytest.mark.parametrize("root", SHOPS, ids=lambda p: p.name)
