@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from bot.config import Settings
@@ -28,6 +26,10 @@ from bot.drafting.facts import Facts
 from bot.drafting.prompts import PromptSet
 from bot.errors import ConfigError, RetryModel
 from bot.guards.pii import mask_pii
+
+if TYPE_CHECKING:  # langchain is imported only when a model is configured (about 1.5 s)
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 PROMPT_VARS: dict[str, tuple[str, ...]] = {
     "system": ("shop_name", "persona_name", "address_term"),
@@ -171,6 +173,8 @@ class LLMDrafter:
         return "\n\n".join([self.system_text(facts), guidance, self.brief.policy(facts.policy)])
 
     def messages(self, req: Any, facts: Facts, *, retry_reason: str | None = None) -> list[BaseMessage]:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
         system = "\n\n".join([self.prefix(facts), self.prompts.render("draft", brief=self.brief.render(facts))])
         if req.redraft is not None:  # an agent rejected the last draft and said why
             system += "\n\n" + self.prompts.render(

@@ -285,7 +285,18 @@ def open_retriever(
     linker = EntityLinker(shop, tokenizer=tokenizer, cache_dir=cache_dir) if shop.products else None
     retriever = HybridRetriever(store, snapshot, tokenizer, embedder, linker=linker, cache_dir=cache_dir)
     retriever.last_report = report
+    if len(snapshot) > EXACT_ROWS:
+        # Queries of a big index go through chroma's graph: it is opened beside the start,
+        # not by the first buyer's question (importing and opening it takes seconds).
+        threading.Thread(target=_open_graph, args=(store,), name="xiaoer-chroma-open", daemon=True).start()
     return retriever
+
+
+def _open_graph(store: IndexStore) -> None:
+    try:
+        store.collection
+    except Exception:  # noqa: BLE001 - the first query that needs it opens it again, and says why
+        log.warning("opening the vector store ahead of queries failed", exc_info=True)
 
 
 WORDS_CACHE = "tokenizer-words"

@@ -108,6 +108,24 @@ def test_a_warm_start_answers_as_a_fresh_build_does(shop_dir: Path, tmp_path: Pa
     assert warm.retriever.tokenizer.words == shop_tokenizer(load_shop(shop_dir)).words
 
 
+def test_a_big_index_opens_chroma_beside_the_start_not_in_the_first_question(
+    shop_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import bot.retrieval.hybrid as hybrid
+
+    data = tmp_path / "data"
+    start(shop_dir, data)
+    monkeypatch.setattr(hybrid, "EXACT_ROWS", 0)  # every index is "big": queries need the graph
+    warm = start(shop_dir, data)
+    deadline = time.monotonic() + 60
+    while not warm.retriever.store.opened and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert warm.retriever.store.opened  # opened without any question asked
+    assert "保温杯" in ask(warm, "不锈钢保温杯多少钱")
+
+
 def test_documents_chroma_lost_are_written_when_it_is_first_opened(shop_dir: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     cold = start(shop_dir, data)
