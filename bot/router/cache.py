@@ -30,38 +30,36 @@ def trained_classifier(
 ) -> IntentClassifier:
     """The classifier :func:`train_default` gives, from ``cache_dir`` when it holds one
     trained on this shop (``shop_hash``), data and code; trained (and then kept) otherwise.
-    A process trains a model once: later routers of the same shop, with or without a
-    ``cache_dir``, read back the bytes it kept in memory."""
+    A process trains or reads a shop's model once: later routers of the same shop, with or
+    without a ``cache_dir``, share it (it is read-only once fitted)."""
     key = key_of([code_version(CODE, LIBRARIES), shop_hash, str(data_dir.resolve())])
     cache = DiskCache(cache_dir) if cache_dir is not None else None
-    with _TRAINING:
-        found = cache.get(NAME, key) if cache is not None else None
-        on_disk = isinstance(found, bytes)
-        for data in (_KEPT.get(key), found if on_disk else None):
-            if not isinstance(data, bytes):
-                continue
+    with _LOCK:
+        classifier = _KEPT.get(key)
+        if classifier is not None:
+            _KEPT.move_to_end(key)
+            if cache is not None and not cache.path(NAME, key).exists():
+                cache.put(NAME, key, classifier.to_bytes())
+            return classifier
+        data = cache.get(NAME, key) if cache is not None else None
+        classifier = None
+        if isinstance(data, bytes):
             try:
                 classifier = IntentClassifier.from_bytes(data, tokenize, delex=delex)
             except Exception:  # noqa: BLE001 - an unreadable entry is trained again
-                continue
-            break
-        else:
+                classifier = None
+        if classifier is None:
             classifier = train_default(tokenize, data_dir, delex=delex)
-            data = classifier.to_bytes()
-        _keep(key, data)
-        if cache is not None and not (on_disk and found == data):
-            cache.put(NAME, key, data)
+            if cache is not None:
+                cache.put(NAME, key, classifier.to_bytes())
+        _KEPT[key] = classifier
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
         return classifier
 
 
-# Models trained or read in this process, newest last: a few shops' worth.
-_KEPT: OrderedDict[str, bytes] = OrderedDict()
-_KEPT_MAX = 4
-_TRAINING = threading.Lock()
-
-
-def _keep(key: str, data: bytes) -> None:
-    _KEPT[key] = data
-    _KEPT.move_to_end(key)
-    while len(_KEPT) > _KEPT_MAX:
-        _KEPT.popitem(last=False)
+# The models this process trained or read, newest last: the live shop's, and one before it
+# (a reloaded shop's new model replaces the old one without training it twice in between).
+_KEPT: OrderedDict[str, IntentClassifier] = OrderedDict()
+_KEPT_MAX = 2
+_LOCK = threading.Lock()

@@ -145,7 +145,9 @@ def test_a_classifier_read_from_the_cache_predicts_as_the_one_written(
 
     first = cached()
     assert list(tmp_path.glob("intent-classifier-*.pickle"))
+    monkeypatch.setattr(cache, "_KEPT", type(cache._KEPT)())  # as a new process: from the disk
     second = cached()
+    assert second is not first
     texts = [e.text for e in load_examples(DATA_DIR / HELDOUT_FILE)][:200] + ODD
     for text in texts:  # a model trained again would differ in the last digits
         norm = normalize(text)

@@ -57,6 +57,7 @@ def test_routers_of_one_shop_in_one_process_train_once(
     second = build(tmp_path / "a")
     third = build(None)
     assert trained == [small_data]
+    assert second is first and third is first  # one model, shared
     assert list((tmp_path / "a").glob("intent-classifier-*.pickle"))  # written though not trained there
     for text in ("我的快递到哪里了", "能便宜点吗", "想退货"):
         norm = normalize(text)
