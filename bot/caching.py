@@ -19,13 +19,15 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import __version__
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,16 @@ class DiskCache:
         except Exception as exc:  # a damaged or foreign entry is a miss, never a failed start
             log.warning("cache entry %s unreadable (%s); computing it again", path.name, exc)
             return None
+
+    def kept(self, name: str, key: str, make: Callable[[], T], valid: Callable[[Any], bool]) -> T:
+        """The value kept under ``name`` for ``key`` when ``valid`` takes it for one;
+        otherwise ``make()``, kept for the next start."""
+        value = self.get(name, key)
+        if valid(value):
+            return value  # type: ignore[no-any-return]
+        value = make()
+        self.put(name, key, value)
+        return value
 
     def put(self, name: str, key: str, value: Any) -> None:
         try:

@@ -309,13 +309,11 @@ def kept_shop_tokenizer(shop: Shop, cache_dir: Path | None) -> ShopTokenizer:
     the same shop files and code. A shop read from no files is never kept."""
     if cache_dir is None or not shop.file_hashes:
         return shop_tokenizer(shop)
-    cache = DiskCache(cache_dir)
     name = f"{WORDS_CACHE}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
     key = key_of([code_version(WORDS_CODE, ("jieba",)), shop.content_hash])
-    words = cache.get(name, key)
-    if not (isinstance(words, list) and all(isinstance(w, str) for w in words)):
-        words = shop_words(shop)
-        cache.put(name, key, words)
+    words = DiskCache(cache_dir).kept(
+        name, key, lambda: shop_words(shop), lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w)
+    )
     return ShopTokenizer(words)
 
 

@@ -328,18 +328,17 @@ class EntityLinker:
         self._props: dict[str, _PropIndex] = {}
         # Each common alias's owners by product, built when a text first contains the alias.
         self._common_owners: dict[str, dict[str, _Alias]] = {}
-        tables: object = None
-        keep = cache_dir is not None and bool(shop.file_hashes)
-        if keep:
-            assert cache_dir is not None
-            cache = DiskCache(cache_dir)
+        def build() -> _Tables:
+            return self._tables(shop, tokenizer or shop_tokenizer(shop))
+
+        if cache_dir is not None and shop.file_hashes:
             name = f"{CACHE_NAME}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
-            key = _cache_key(shop, tokenizer)
-            tables = cache.get(name, key)
-        if not isinstance(tables, _Tables) or tables.aliases.pids != list(shop.products):
-            tables = self._tables(shop, tokenizer or shop_tokenizer(shop))
-            if keep:
-                cache.put(name, key, tables)
+            tables = DiskCache(cache_dir).kept(
+                name, _cache_key(shop, tokenizer), build,
+                lambda t: isinstance(t, _Tables) and t.aliases.pids == list(shop.products),
+            )
+        else:
+            tables = build()
         self._sku_ids = tables.sku_ids
         self._aliases = tables.aliases
         # First character → the lengths of the aliases starting with it, longest first: a

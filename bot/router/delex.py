@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.caching import DiskCache, code_version, key_of
 from bot.errors import ConfigError
 from bot.retrieval.linker import value_variants
 from bot.retrieval.vocab import common_terms, pieces, stopwords
@@ -224,16 +225,11 @@ def kept_shop_terms(shop: Shop, config: DelexConfig, cache_dir: Path | None) -> 
     SKU value's forms)."""
     if cache_dir is None:
         return shop_terms(shop, config)
-    from bot.caching import DiskCache, code_version, key_of
-
     key = key_of([code_version(TERMS_CODE, TERMS_LIBRARIES), shop.content_hash])
-    cache = DiskCache(cache_dir)
-    found = cache.get(TERMS_NAME, key)
-    if isinstance(found, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
-        return found
-    terms = shop_terms(shop, config)
-    cache.put(TERMS_NAME, key, terms)
-    return terms
+    return DiskCache(cache_dir).kept(
+        TERMS_NAME, key, lambda: shop_terms(shop, config),
+        lambda t: isinstance(t, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in t.items()),
+    )
 
 
 def delexicaliser_for(
