@@ -23,14 +23,20 @@ The intent compared is the router's decision (``ParsedTurn.intent``, already can
 the report also bins its confidence against how often it was right and gives the expected
 calibration error: what a floor of, say, 0.5 means on real buyers' lines.
 
+``--model-intents llama`` lets a language model read the lines the classifier is unsure of, as
+the router does with ``XIAOER_LLM_INTENTS=1`` (:mod:`bot.router.model_intent`): the small model
+of the ``real-model`` extra on llama.cpp's server started here, or ``configured``, the model of
+``XIAOER_LLM_MODEL`` / ``OPENAI_BASE_URL``. The report then gives how often its readings were right.
+
 Run: .venv/bin/python benchmarks/bench_real_buyers.py [--misses] [--json out.json]
      [--shop DIR] [--corpus DIR] [--context replay|none] [--bot-questions agent|keep]
-     [--source jddc|ecd] [--labels TSV]
+     [--source jddc|ecd] [--labels TSV] [--model-intents llama|configured]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -43,11 +49,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.drafting.prompts import PromptSet
 from bot.errors import ShopInvalid
 from bot.flows.dialogue import DialogueManager
 from bot.ids import SequentialIds
 from bot.orders.sql import SqlOrderBackend
 from bot.router.intents import CANONICAL_INTENTS
+from bot.router.model_intent import ModelIntentReader
 from bot.router.router import ParsedTurn, Router, build_router
 from bot.shop import Shop, load_shop
 from bot.storage.db import create_all, make_engine
@@ -226,12 +235,12 @@ def _as_answering(
     return None
 
 
-def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
+def run(args: argparse.Namespace, reader: ModelIntentReader | None = None) -> tuple[list[Result], dict[str, Any]]:
     try:
         shop = load_shop(args.shop)
     except ShopInvalid as exc:
         raise SystemExit(f"shop {args.shop} does not load: {exc}") from None
-    router = build_router(shop)
+    router = build_router(shop, llm_fallback=reader)
     buyer, tid = replay_buyer(shop)
     first_product = shop.products[sorted(shop.products)[0]] if shop.products else None
     unmask = Unmasker(tid, first_product.title if first_product else "这款商品")
@@ -347,7 +356,9 @@ def figures(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
         "named": sum(1 for r in results if r.also),
         "named_wrongly": sum(1 for r in results if r.also and not (set(r.also) & {r.label.also, r.label.intent})),
     }
+    read = [r for r in results if r.source == "llm"]
     return {
+        "model_read": {"lines": len(read), "right": sum(r.right for r in read)},
         "calibration": calibration(results),
         "second_intent": second,
         **meta,
@@ -414,6 +425,9 @@ def print_report(fig: dict[str, Any], results: list[Result], show_misses: bool) 
           f"{sec['named_wrongly']} of them not the label's")
     for src, s in fig["per_source"].items():
         print(f"  {src:5s} accuracy {s['accuracy']:.3f} (n={s['n']}; with also {s['accuracy_with_also']:.3f})")
+    if "model_calls" in fig:
+        m = fig["model_read"]
+        print(f"  the model read {m['lines']} labelled lines ({fig['model_calls']} calls in all), right on {m['right']}")
     cal = fig["calibration"]
     print(f"  classifier-decided lines: {cal['lines']}, expected calibration error {cal['ece']:.3f}")
     for b in cal["bins"]:
@@ -448,6 +462,31 @@ def print_report(fig: dict[str, Any], results: list[Result], show_misses: bool) 
                   f"{r.text[:90]}  | {r.explanation}")
 
 
+def model_reader(args: argparse.Namespace, stack: contextlib.ExitStack) -> ModelIntentReader | None:
+    if args.model_intents is None:
+        return None
+    if args.model_intents == "configured":
+        settings = Settings(llm_intents=True, llm_intent_timeout_s=args.model_timeout)
+        if not settings.llm_model:
+            sys.exit("--model-intents configured needs XIAOER_LLM_MODEL (and OPENAI_BASE_URL for a local server)")
+    else:
+        if str(ROOT) not in sys.path:  # run as a script: the project root holds ``tests``
+            sys.path.insert(0, str(ROOT))
+        from tests import llama_server
+
+        missing = llama_server.missing()
+        if missing:
+            sys.exit(missing)
+        server = stack.enter_context(llama_server.LlamaServer(llama_server.model_path()))
+        settings = Settings(
+            llm_model=server.alias, openai_base_url=server.base_url, llm_intents=True,
+            llm_intent_timeout_s=args.model_timeout, database_url="sqlite://",
+        )
+    reader = ModelIntentReader.from_settings(PromptSet.load(), settings)
+    assert reader is not None
+    return reader
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shop", type=Path, default=ROOT / "knowledge", help="shop directory (default: the demo shop)")
@@ -464,8 +503,17 @@ def main() -> None:
     parser.add_argument("--source", choices=sorted(CORPUS_FILES), default=None, help="only one source")
     parser.add_argument("--misses", action="store_true", help="print the misclassified lines")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
+    parser.add_argument("--model-intents", choices=("llama", "configured"), default=None,
+                        help="a model reads the lines the classifier is unsure of: the real-model extra's "
+                             "small model on llama.cpp (llama) or the configured one (configured)")
+    parser.add_argument("--model-timeout", type=float, default=30.0,
+                        help="seconds a model reading may take (default 30: the figure is the model's, not the clock's)")
     args = parser.parse_args()
-    results, meta = run(args)
+    with contextlib.ExitStack() as stack:
+        reader = model_reader(args, stack)
+        results, meta = run(args, reader)
+        if reader is not None:
+            meta["model_calls"] = reader.calls
     if not results:
         sys.exit("no labelled lines")
     fig = figures(results, meta)

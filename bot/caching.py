@@ -1,9 +1,10 @@
 """Start-up caches in the data directory, addressed by content.
 
 A cached value (the validated shop, the trained intent classifier) is stored under a key
-made of everything it was computed from: the bytes of its input files and the version of the
-code that computed it (the package version plus a hash of the source and data files of the
-packages involved, and of the libraries' versions). A change of any of them gives a new key,
+made of everything it was computed from: the bytes of its input files and the code that
+computed it (:func:`code_of`: the source of the modules involved and of the project's
+modules they import, their packages' data files and the libraries' versions). A change of
+any of them gives a new key,
 so a stale entry is never read; the older entries of the same name are removed when a new one
 is written. Writes go to a temporary file that is renamed into place, so a reader never sees
 half an entry and two processes starting at once do no harm. An entry that cannot be read back
@@ -18,14 +19,13 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
-
-from bot import __version__
 
 T = TypeVar("T")
 
@@ -35,19 +35,84 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 _SKIP = ("__pycache__",)
 
 
-@lru_cache(maxsize=16)
-def code_version(packages: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
-    """A hash of the package version, every file of ``packages`` (subpackages of ``bot``,
-    e.g. ``"router"``; ``"."`` is the top-level modules) and the versions of ``libraries``."""
-    digest = hashlib.sha256(f"xiaoer {__version__}\n".encode())
-    for package in packages:
-        folder = PACKAGE_DIR / package
-        files = sorted(folder.glob("*.py")) if package == "." else sorted(
-            p for p in folder.rglob("*") if p.is_file() and not any(s in p.parts for s in _SKIP)
-        )
-        for path in files:
-            digest.update(f"{path.relative_to(PACKAGE_DIR).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+def _module_file(name: str) -> Path | None:
+    """The source file of module ``name`` of ``bot`` (a package: its ``__init__.py``)."""
+    parts = name.split(".")[1:]
+    base = PACKAGE_DIR.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+# ``import bot.x`` and ``from bot.x import y`` / ``from .x import (y, z)``, anywhere in a file
+# (inside functions too); a docstring that shows one only makes a key a little wider.
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+(bot(?:\.\w+)*)", re.M)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.+\w*(?:\.\w+)*|bot(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+_SCANNED: dict[tuple[Path, int, int], frozenset[str]] = {}
+
+
+def _imports(path: Path, name: str) -> frozenset[str]:
+    """Every ``bot`` module the file imports, with the packages that import runs first;
+    ``from bot.x import y`` counts ``bot.x.y`` when that is a module. Kept per file status."""
+    st = path.stat()
+    seen = _SCANNED.get((path, st.st_mtime_ns, st.st_size))
+    if seen is not None:
+        return seen
+    text = path.read_text(encoding="utf-8")
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set(_IMPORT.findall(text))
+    for module, names in _FROM.findall(text):
+        if module.startswith("."):
+            level = len(module) - len(module.lstrip("."))
+            anchor = package.split(".")[: len(package.split(".")) - level + 1]
+            module = ".".join(anchor + ([module.lstrip(".")] if module.lstrip(".") else []))
+        found.add(module)
+        for word in re.findall(r"\w+", names.split("#")[0] if "(" not in names else names):
+            if _module_file(f"{module}.{word}"):
+                found.add(f"{module}.{word}")
+    for module in list(found):  # importing bot.x.y runs bot/x/__init__.py first
+        parts = module.split(".")
+        found.update(".".join(parts[:i]) for i in range(2, len(parts)))
+    result = frozenset(m for m in found if m != "bot" and _module_file(m))
+    _SCANNED[(path, st.st_mtime_ns, st.st_size)] = result
+    return result
+
+
+def _closure(roots: tuple[str, ...]) -> list[Path]:
+    seen: dict[str, Path] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(name)
+        if path is None:
+            raise ValueError(f"{name} is not a module of bot")
+        seen[name] = path
+        todo.extend(_imports(path, name) - seen.keys())
+    return sorted(set(seen.values()))
+
+
+@lru_cache(maxsize=32)
+def code_of(modules: tuple[str, ...], libraries: tuple[str, ...] = ()) -> str:
+    """A hash of the code that computes a value: the source of ``modules`` (``"bot.shop.loader"``)
+    and of every module of ``bot`` they import, at any depth (imports inside functions too),
+    the data files of their packages (``data/``) and the versions of ``libraries``.
+
+    The package version is left out (``bot/__init__.py`` holds nothing else), and so is every
+    module the value does not depend on: a release or a change that leaves this code alone
+    keeps what was computed with it."""
+    digest = hashlib.sha256(b"xiaoer code\n")
+    files = _closure(modules)
+    folders = sorted({p.parent for p in files})
+    for folder in folders:
+        data = folder / "data"
+        if data.is_dir():
+            files.extend(sorted(p for p in data.rglob("*") if p.is_file() and not any(s in p.parts for s in _SKIP)))
+    for path in files:
+        digest.update(f"{path.relative_to(PACKAGE_DIR).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     for library in libraries:
         try:
             digest.update(f"{library} {metadata.version(library)}\n".encode())

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         default=256, gt=0, description="longest chat reply the model may write, in tokens; a reply cut there is not used"
     )
+    llm_intents: bool = Field(
+        default=False,
+        description="the model also reads the topic of a line the classifier is unsure of (never a yes or a no)",
+    )
+    llm_intent_timeout_s: float = Field(
+        default=3.0, gt=0, description="how long a turn waits for the model's reading of its topic"
+    )
     embedding_model: str | None = Field(
         default=None, description="OpenAI-compatible embedding model; unset = offline hashed embedder"
     )

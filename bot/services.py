@@ -108,6 +108,8 @@ def build_services(
     from bot.orders.sql import SqlOrderBackend
     from bot.retrieval.hybrid import open_retriever
     from bot.retrieval.linker import EntityLinker
+    from bot.drafting.prompts import PromptSet
+    from bot.router.model_intent import ModelIntentReader
     from bot.router.router import build_router
     from bot.suggestions.guard import ShopReplyGuard
     from bot.suggestions.service import SuggestionService
@@ -144,10 +146,11 @@ def build_services(
     )
     linker = retriever.linker or EntityLinker(shop)
     router = build_router(
-        shop, cache_dir=None if ephemeral else settings.data_dir / "router", linker=linker
+        shop, cache_dir=None if ephemeral else settings.data_dir / "router", linker=linker,
+        llm_fallback=ModelIntentReader.from_settings(PromptSet.load, settings),
     )
     dialogue = DialogueManager(shop, orders, router, clock, ids)
-    drafting = build_pipeline(shop, settings, retriever, linker, clock, limit=model_limit)
+    drafting = build_pipeline(shop, settings, retriever, linker, clock, limit=model_limit, cache_dir=kept)
     events = events or build_event_bus(settings.redis_url, retention=settings.event_retention)
     reply_mode = settings.reply_mode or shop.info.reply_mode
     bot = Bot(

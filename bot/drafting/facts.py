@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SkipValidation
 
 from bot.drafting.answers import AnswerFact, AnswerFinder, PassageFact, rank
+from bot.drafting.kept import drafting_tables
 from bot.drafting.offers import OFFER_WORDS, Offers, PromoFact, unknown_offer
 from bot.drafting.policy import POLICY_CITATION, PolicyAnswers, PolicyFact, policy_fact, summary_text
 from bot.drafting.products import (
@@ -147,7 +149,9 @@ class FactsBuilder:
         *,
         passages: int = MAX_PASSAGES,
         tokenizer: ShopTokenizer | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        """``cache_dir``: where the shop's drafting tables are kept between starts."""
         if passages <= 0:
             raise ValueError("passages must be positive")
         self.shop = shop
@@ -157,8 +161,9 @@ class FactsBuilder:
         tok = tokenizer or getattr(retriever, "tokenizer", None) or getattr(linker, "tokenizer", None)
         if not isinstance(tok, ShopTokenizer):
             tok = ShopTokenizer(_shop_words(shop))
-        self.relevance = Relevance(_shop_texts(shop), tok)
-        self.finder = ProductFinder(shop, linker)
+        tables = drafting_tables(shop, cache_dir)
+        self.relevance = Relevance(tables.texts, tok)
+        self.finder = ProductFinder(shop, linker, tables.finder)
         shop_passages = shop_wide_passages(shop)  # the drafting parts read rules and FAQ only
         self.answers = AnswerFinder(self.relevance, shop_passages)
         self.offers = Offers(shop, self.relevance)
@@ -421,25 +426,3 @@ def _shop_words(shop: Shop) -> list[str]:
     for p in shop.products.values():
         words.update(w for w in [p.title, *p.title.split(), p.category, *p.attributes] if w)
     return sorted(words)
-
-
-def _shop_texts(shop: Shop) -> list[str]:
-    """Every text a reply can be drafted from, one document each (for word rarity)."""
-    from bot.drafting.offers import promo_text
-
-    texts: list[str] = []
-    for entry in shop.faq:
-        texts.append(f"{entry.q} {entry.a}")
-    for doc in shop.rules:
-        for section in doc.sections:
-            texts.append(f"{doc.title} {section.heading} {section.text}")
-    for p in shop.products.values():
-        texts.append(f"{p.title} {p.category}")
-        texts.extend(f"{k} {v}" for k, v in p.attributes.items())
-        texts.extend(p.selling_points)
-        texts.extend(t for t in (p.usage, p.care) if t)
-        texts.extend(f"{qa.q} {qa.a}" for qa in p.faq)
-        texts.append(" ".join(v for s in p.skus for v in s.props.values()))
-    for promo in shop.promotions:
-        texts.append(promo_text(promo))
-    return texts or [shop.info.name]

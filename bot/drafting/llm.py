@@ -103,6 +103,12 @@ def _reply(message: Any) -> ModelReply:
     return ModelReply(text, _usage(message), cut_off=_finish_reason(message) == _CUT_OFF)
 
 
+def api_key(settings: Settings) -> str:
+    """The provider's key; a local server that needs none still gets a word, as the client
+    insists on one."""
+    return settings.openai_api_key.get_secret_value() if settings.openai_api_key else _NO_KEY
+
+
 def conversation(history: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The latest messages of ``history`` as alternating buyer / shop turns that start with the
     buyer: consecutive messages of one side are joined (drafts waiting for an agent leave
@@ -146,11 +152,10 @@ class LLMDrafter:
             raise ConfigError("llm_model is not set")
         from langchain_openai import ChatOpenAI
 
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else _NO_KEY
         chat = ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.openai_base_url,
-            api_key=key,  # type: ignore[arg-type]
+            api_key=api_key(settings),  # type: ignore[arg-type]
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
             temperature=0.3,

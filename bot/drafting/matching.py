@@ -8,8 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from bot import yamlfiles
 from bot.text.normalize import normalize
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +31,7 @@ def stopwords() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def topics() -> dict[str, tuple[str, ...]]:
-    data = yaml.safe_load((DATA / "topics.yaml").read_text(encoding="utf-8")) or {}
+    data = yamlfiles.read(DATA / "topics.yaml") or {}
     return {field: tuple(normalize(w) for w in words) for field, words in data.items()}
 
 

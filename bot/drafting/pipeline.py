@@ -19,6 +19,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -357,11 +358,13 @@ def build_pipeline(
     *,
     prompts_dir: Any = None,
     limit: ModelLimit | None = None,
+    cache_dir: Path | None = None,
 ) -> DraftingPipeline:
     """Build the pipeline; prompts are validated here, so a bad prompt stops start-up with
     the prompt's and the variable's name. The LLM drafter is used only when
     ``settings.llm_model`` is set. ``clock`` is accepted for symmetry: requests carry ``now``.
-    ``limit`` defaults to one from ``settings``; pass a running pipeline's to share it."""
+    ``limit`` defaults to one from ``settings``; pass a running pipeline's to share it.
+    ``cache_dir`` keeps the shop's drafting tables between starts (:mod:`bot.drafting.kept`)."""
     prompts = PromptSet.load(prompts_dir or PROMPTS_DIR)
     # The time spans the shop writes, read once here rather than in a buyer's turn (the
     # guards of flow replies read them too).
@@ -369,6 +372,6 @@ def build_pipeline(
     template = TemplateDrafter(prompts)
     llm = LLMDrafter.from_settings(prompts, settings) if settings.llm_model else None
     return DraftingPipeline(
-        shop, FactsBuilder(shop, retriever, linker), template, llm,
+        shop, FactsBuilder(shop, retriever, linker, cache_dir=cache_dir), template, llm,
         limit=ModelLimit.from_settings(settings) if limit is None else limit,
     )

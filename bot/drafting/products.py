@@ -198,41 +198,61 @@ class _Sized:
         return cls(key, order, {f: o for f, o in forms.items() if f})
 
 
-class ProductFinder:
-    """Finds the products questions name, for one shop. Caches are its own: rebuilt with it."""
+@dataclass(frozen=True)
+class FinderTables:
+    """What :class:`ProductFinder` reads from the shop's titles once: the products each kind
+    word names, each title's pieces (matching form) and each product's head nouns. A pure
+    function of the shop (:func:`finder_tables`), kept between starts by
+    :mod:`bot.drafting.kept`."""
 
-    def __init__(self, shop: Shop, linker: Linker) -> None:
+    kinds: list[tuple[str, list[str]]]
+    pieces: dict[str, list[str]]
+    heads: dict[str, set[str]]
+
+
+def finder_tables(shop: Shop) -> FinderTables:
+    # Each title and category read once; the kind words are then matched against them.
+    names = {pid: (flat(normalize(p.title)), flat(normalize(p.category))) for pid, p in shop.products.items()}
+    kinds: list[tuple[str, list[str]]] = []
+    for word, alts in kind_words():
+        owners = [
+            pid for pid, (title, category) in names.items()
+            if any(a and (a in title or a in category) for a in alts)
+        ]
+        if owners:
+            kinds.append((word, owners))
+    pieces = {
+        pid: [flat(normalize(piece)) for piece in p.title.split() if piece.strip()] for pid, p in shop.products.items()
+    }
+    heads: dict[str, set[str]] = {}
+    for pid, parts in pieces.items():
+        words: set[str] = set()
+        for piece in parts:
+            run = re.findall(r"[\u4e00-\u9fff]+$", piece)
+            if run:
+                words.update(run[0][-n:] for n in range(2, min(4, len(run[0])) + 1))
+        heads[pid] = words
+    # Words most titles share (a brand) are no head nouns: counted once over the shop.
+    owners_of = Counter(w for ws in heads.values() for w in ws)
+    common = {w for w, n in owners_of.items() if n * 2 > len(heads) > 2}
+    return FinderTables(kinds, pieces, {pid: ws - common for pid, ws in heads.items()})
+
+
+class ProductFinder:
+    """Finds the products questions name, for one shop. Caches are its own: rebuilt with it.
+    ``tables`` are the shop's :func:`finder_tables` when they were kept (built here otherwise)."""
+
+    def __init__(self, shop: Shop, linker: Linker, tables: FinderTables | None = None) -> None:
         self.shop = shop
         self.linker = linker
         self.options = OptionIndexes(shop)
         self._sized_index: _Sized | None = None  # built at the first size question
-        # Each title and category read once; the kind words are then matched against them.
-        names = {pid: (flat(normalize(p.title)), flat(normalize(p.category))) for pid, p in shop.products.items()}
-        self._kinds: list[tuple[str, list[str]]] = []
-        for word, alts in kind_words():
-            owners = [
-                pid for pid, (title, category) in names.items()
-                if any(a and (a in title or a in category) for a in alts)
-            ]
-            if owners:
-                self._kinds.append((word, owners))
-        self._pieces = {
-            pid: [flat(normalize(piece)) for piece in p.title.split() if piece.strip()] for pid, p in shop.products.items()
-        }
+        tables = tables or finder_tables(shop)
+        self._kinds = tables.kinds
+        self._pieces = tables.pieces
+        self._heads = tables.heads
         self._history: dict[str, str | None] = {}
         self._named: dict[tuple[str, tuple[str, ...]], Naming] = {}
-        heads: dict[str, set[str]] = {}
-        for pid, pieces in self._pieces.items():
-            words: set[str] = set()
-            for piece in pieces:
-                run = re.findall(r"[\u4e00-\u9fff]+$", piece)
-                if run:
-                    words.update(run[0][-n:] for n in range(2, min(4, len(run[0])) + 1))
-            heads[pid] = words
-        # Words most titles share (a brand) are no head nouns: counted once over the shop.
-        owners_of = Counter(w for ws in heads.values() for w in ws)
-        common = {w for w, n in owners_of.items() if n * 2 > len(heads) > 2}
-        self._heads = {pid: ws - common for pid, ws in heads.items()}
 
     def named(self, text: str, *, skip: Iterable[str] = ()) -> Naming:
         """The products ``text`` names. Words inside a ``skip`` phrase (a promotion's name the

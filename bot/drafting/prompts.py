@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot import yamlfiles
 from bot.config import PROJECT_ROOT
 from bot.errors import ConfigError
 
@@ -91,7 +90,7 @@ def _front_matter(path: Path) -> tuple[dict[str, Any], str]:
     if not raw.startswith("---"):
         raise ConfigError(f"{path.name}: a prompt starts with front matter declaring its variables")
     _, head, body = raw.split("---", 2)
-    meta = yaml.safe_load(head) or {}
+    meta = yamlfiles.parse(head) or {}
     if not isinstance(meta, dict):
         raise ConfigError(f"{path.name}: front matter must be a mapping")
     return meta, body
@@ -101,7 +100,7 @@ def _phrases(path: Path, prefix: str) -> dict[str, Prompt]:
     """The entries of a phrase file (absent: none), named ``prefix.KEY``."""
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yamlfiles.read(path) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: must map template names to entries")
     out: dict[str, Prompt] = {}

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import yaml
-
+from bot import yamlfiles
 from bot.drafting.matching import DATA
 from bot.router.lexicon import Lexicon, load_lexicon
 from bot.text.normalize import normalize
@@ -71,7 +70,7 @@ def _entry(values: list[object]) -> tuple[tuple[str, ...], tuple[re.Pattern[str]
 
 @lru_cache(maxsize=1)
 def words() -> Words:
-    raw = yaml.safe_load((DATA / "asks.yaml").read_text(encoding="utf-8")) or {}
+    raw = yamlfiles.read(DATA / "asks.yaml") or {}
     return Words(
         kinds={str(k): _entry(v) for k, v in (raw.get("kinds") or {}).items()},
         modes={str(k): _entry(v) for k, v in (raw.get("modes") or {}).items()},

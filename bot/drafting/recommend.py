@@ -8,9 +8,11 @@ kind, a trial size — never a dearer one.
 from __future__ import annotations
 
 import heapq
+import operator
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
@@ -59,6 +61,19 @@ def product_text(p: Product) -> str:
 
 
 _HAVING_SIZE = 20_000  # words whose products are remembered
+_POOLS_SIZE = 256  # pools whose index is remembered
+
+
+@dataclass(frozen=True, slots=True)
+class _PoolIndex:
+    """What recommending from one pool needs besides the wishes, worked out once per pool:
+    its products' ids, the ids in id order (what the pool's unscored products are read in),
+    and the words naming its kinds, a line each."""
+
+    pool: Sequence[Product]  # kept, so the pool's id is not reused while its entry lives
+    ids: frozenset[str]
+    by_id: tuple[str, ...]
+    words: str
 
 
 class Recommender:
@@ -82,7 +97,12 @@ class Recommender:
         self._kinds: dict[str, tuple[str, ...]] = {}  # product id → the words naming its kind
         self._stocked: dict[str, bool] = {}  # product id → in stock (a shop's stock is read once)
         self._kinds_of: dict[tuple[str, ...], list[Product]] = {}  # categories named → their products
-        self._last_pool: tuple[Sequence[Product], str] | None = None
+        # Pools by identity (the categories a question names come back as the same list);
+        # the whole shop's pool is known by its products, whatever list holds them.
+        self._pools: dict[int, _PoolIndex] = {}
+        self._category_words: dict[str, frozenset[str]] = {}
+        self._everything = list(shop.products.values())
+        self._all: _PoolIndex | None = None
         self._texts: dict[str, str] = {}
         # Every product's text in one string, a line each, to find the products that have a
         # word in one pass (built on the first recommendation by need).
@@ -208,7 +228,8 @@ class Recommender:
         """Products of ``pool`` (the kind named, else the whole shop) that match the wishes in
         ``q`` and the budget (anywhere in the ``message``), best first: in stock first, then
         by score, then by id; nothing when no product matches unasked wishes."""
-        kind_words = self._pool_words(pool) if kind_named else ""
+        index = self._pool_index(pool)
+        kind_words = index.words if kind_named else ""
         # A word inside a word naming the pool's kind is no wish (the words a line each).
         wishes = Question(tuple(t for t in q.terms if t.word not in kind_words))
         budget = budget_of(message or question)
@@ -222,44 +243,97 @@ class Recommender:
             return p.id not in excluded and (limit is None or self.unit_price(p, now, buyer) <= limit)
 
         # Only products with a wished-for word can score above 0: they alone are scored, by
-        # the products each word is in (what Relevance.score finds in their texts).
+        # the products each word is in (what Relevance.score finds in their texts). Those of
+        # the pool are split by which of the words they have (set operations, not a loop over
+        # products): products with the same words score the same.
         having = self.matching(wishes) if wishes.terms else set()
         owners = [(t.weight, self._with_term(t)) for t in wishes.known]
         total = wishes.total
-        positive: list[tuple[float, Product]] = []
-        unscored: set[str] = set()  # products with a wished-for word that still score 0
-        for p in pool:
-            if p.id in having and allowed(p):
-                score = sum(w for w, ids in owners if p.id in ids) / total if total > 0 else 0.0
-                if score > 0:
-                    positive.append((score, p))
-                else:
-                    unscored.add(p.id)
-        positive.sort(key=lambda sp: (-sp[0], sp[1].id))
+        products = self.shop.products
+        classes: list[tuple[set[str], tuple[float, ...]]] = []
+        found = having & index.ids if having else set()
+        if found:
+            classes = [(found, ())]
+        for weight, ids in owners:
+            split: list[tuple[set[str], tuple[float, ...]]] = []
+            for members, weights in classes:
+                inside = members & ids
+                if inside:
+                    split.append((inside, (*weights, weight)))
+                if len(inside) < len(members):
+                    split.append((members - inside, weights))
+            classes = split
+        by_score: dict[float, set[str]] = {}
+        zero: set[str] = set()  # products with a wished-for word that still score 0
+        for members, weights in classes:
+            score = sum(weights) / total if total > 0 else 0.0
+            (by_score.setdefault(score, set()) if score > 0 else zero).update(members)
+        checked = limit is not None or bool(excluded)
+
+        def positive() -> Iterator[Product]:
+            """The allowed products scoring above 0, by score, then by id (ordered as far as read)."""
+            for score in sorted(by_score, reverse=True):
+                for pid in _ascending(by_score[score]):
+                    p = products[pid]
+                    if not checked or allowed(p):
+                        yield p
+
         if not kind_named:
-            if not positive:
-                return []
-            picks = [p for _, p in positive if self._in_stock(p)] + [p for _, p in positive if not self._in_stock(p)]
-            return [self.fact(p, now, buyer, wishes) for p in picks[:MAX_RECOMMEND]]
+            picks = _in_stock_first(positive(), MAX_RECOMMEND, self._in_stock)
+            return [self.fact(p, now, buyer, wishes) for p in picks]
         # The buyer named the kind: its other products follow, by id, read only as far as needed.
-        picks = [p for _, p in positive if self._in_stock(p)][:MAX_RECOMMEND]
-        rest = sorted((p for p in pool if p.id not in having or p.id in unscored), key=attrgetter("id"))
+        picks = _first(positive(), MAX_RECOMMEND, self._in_stock)
+
+        def rest() -> Iterator[Product]:
+            """The pool's other products by id: without a wished-for word, or scoring 0 and allowed."""
+            for pid in index.by_id:
+                if pid not in having or (pid in zero and (not checked or allowed(products[pid]))):
+                    yield products[pid]
+
         if len(picks) < MAX_RECOMMEND:
-            picks += _first(rest, MAX_RECOMMEND - len(picks), lambda p: self._in_stock(p) and allowed(p))
+            picks += _first(rest(), MAX_RECOMMEND - len(picks), lambda p: self._in_stock(p) and allowed(p))
         if len(picks) < MAX_RECOMMEND:
-            picks += [p for _, p in positive if not self._in_stock(p)][: MAX_RECOMMEND - len(picks)]
+            picks += _first(positive(), MAX_RECOMMEND - len(picks), lambda p: not self._in_stock(p))
         if len(picks) < MAX_RECOMMEND:
-            picks += _first(rest, MAX_RECOMMEND - len(picks), lambda p: not self._in_stock(p) and allowed(p))
+            picks += _first(rest(), MAX_RECOMMEND - len(picks), lambda p: not self._in_stock(p) and allowed(p))
         return [self.fact(p, now, buyer, wishes) for p in picks]
 
-    def _pool_words(self, pool: Sequence[Product]) -> str:
-        """The words naming the kinds of ``pool``'s products, a line each; remembered for the
-        last pool (the categories a question names come back as the same list)."""
-        last = self._last_pool
-        if last is not None and last[0] is pool:
-            return last[1]
-        words = "\n".join(set().union(*map(self._kind_words, pool)))
-        self._last_pool = (pool, words)
+    def _pool_index(self, pool: Sequence[Product]) -> _PoolIndex:
+        """The index of ``pool`` (a list of distinct products of the shop): remembered by the
+        list's identity; the whole shop's is built once whatever list holds it."""
+        found = self._pools.get(id(pool))
+        if found is not None and found.pool is pool:
+            return found
+        everything = self._everything
+        if len(pool) == len(everything) and all(map(operator.is_, pool, everything)):
+            if self._all is None:
+                self._all = self._index_of(everything)
+            return self._all
+        index = self._index_of(pool)
+        if len(self._pools) >= _POOLS_SIZE:
+            self._pools.clear()
+        self._pools[id(pool)] = index
+        return index
+
+    def _index_of(self, pool: Sequence[Product]) -> _PoolIndex:
+        ids = frozenset(p.id for p in pool)
+        words: set[str] = set()
+        for category in {p.category for p in pool}:
+            # A category's products are usually all in the pool: their words are kept per
+            # category; a pool holding only some of them is read product by product.
+            members = self._by_category.get(category, [])
+            if all(p.id in ids for p in members):
+                words |= self._words_of_category(category)
+            else:
+                words.update(*(self._kind_words(p) for p in pool if p.category == category))
+        return _PoolIndex(pool=pool, ids=ids, by_id=tuple(sorted(ids)), words="\n".join(sorted(words)))
+
+    def _words_of_category(self, category: str) -> frozenset[str]:
+        words = self._category_words.get(category)
+        if words is None:
+            words = self._category_words[category] = frozenset().union(
+                *map(self._kind_words, self._by_category.get(category, []))
+            )
         return words
 
     def _kind_words(self, p: Product) -> tuple[str, ...]:
@@ -357,6 +431,18 @@ class Recommender:
         return title
 
 
+def _ascending(ids: set[str]) -> Iterator[str]:
+    """``ids`` in order, ordered only as far as read: a heap, not a sort, for a big set (the
+    products of a whole category having a wished-for word, of which a few are read)."""
+    if len(ids) <= 64:
+        yield from sorted(ids)
+        return
+    heap = list(ids)
+    heapq.heapify(heap)
+    while heap:
+        yield heapq.heappop(heap)
+
+
 def _first(products: Iterable[Product], n: int, keep: Callable[[Product], bool]) -> list[Product]:
     """The first ``n`` of ``products`` that ``keep`` keeps, reading no further."""
     out: list[Product] = []
@@ -368,19 +454,21 @@ def _first(products: Iterable[Product], n: int, keep: Callable[[Product], bool])
     return out
 
 
-def _in_stock_first(products: Iterable[Product], n: int) -> list[Product]:
+def _in_stock_first(
+    products: Iterable[Product], n: int, in_stock: Callable[[Product], bool] = attrgetter("in_stock")
+) -> list[Product]:
     """The first ``n`` of ``products`` with those in stock before those out of stock, reading
     no further than the ``n``-th in stock."""
-    in_stock: list[Product] = []
+    stocked: list[Product] = []
     out_of_stock: list[Product] = []
     for p in products:
-        if p.in_stock:
-            in_stock.append(p)
-            if len(in_stock) == n:
-                return in_stock
+        if in_stock(p):
+            stocked.append(p)
+            if len(stocked) == n:
+                return stocked
         elif len(out_of_stock) < n:
             out_of_stock.append(p)
-    return (in_stock + out_of_stock)[:n]
+    return (stocked + out_of_stock)[:n]
 
 
 def _names_kind(span: str, product: Product) -> bool:

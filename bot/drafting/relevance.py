@@ -106,11 +106,17 @@ def pattern_of(word: str) -> re.Pattern[str]:
     return _fuzzy(word) if len(word) >= 2 and not word.isascii() else re.compile(re.escape(word))
 
 
+def text_counts(texts: Iterable[str]) -> TextCounts:
+    """The shop's texts in matching form, counted (:class:`Relevance` weighs words by them)."""
+    return TextCounts(d for d in (flat(t) for t in texts) if d)
+
+
 class Relevance:
     """Scores shop texts against questions for one shop. Built once per shop."""
 
-    def __init__(self, texts: Iterable[str], tokenizer: ShopTokenizer) -> None:
-        self._texts = TextCounts(d for d in (flat(t) for t in texts) if d)
+    def __init__(self, texts: Iterable[str] | TextCounts, tokenizer: ShopTokenizer) -> None:
+        """``texts``: the shop's texts, or their :func:`text_counts` when those were kept."""
+        self._texts = texts if isinstance(texts, TextCounts) else text_counts(texts)
         if not self._texts.total:
             raise ValueError("Relevance needs at least one shop text")
         self.tokenizer = tokenizer

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot import yamlfiles
+
 
 _FILE = Path(__file__).parent / "data" / "canonical.yaml"
 
@@ -25,7 +26,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def canonical() -> Vocabulary:
-    data = yaml.safe_load(_FILE.read_text(encoding="utf-8"))
+    data = yamlfiles.read(_FILE)
     return Vocabulary(
         intents=tuple(data["intents"]),
         actions=tuple(data["actions"]),

@@ -15,8 +15,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot import yamlfiles
 from bot.errors import ConfigError
 from bot.ids import internal_id
 from bot.shop.models import Shop
@@ -34,7 +33,7 @@ class FlowTemplates:
         }
         self._templates: dict[str, tuple[frozenset[str], str]] = {}
         for path in sorted(directory.glob("*.yaml")):
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yamlfiles.read(path) or {}
             for name, entry in raw.items():
                 if name in self._templates:
                     raise ConfigError(f"{path.name}: template {name!r} defined twice")

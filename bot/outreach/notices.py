@@ -13,8 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
+from bot import yamlfiles
 from bot.errors import ConfigError
 from bot.flows.views import REFUND_TYPE_TEXT, items_text, sku_text
 from bot.money import fmt
@@ -31,7 +30,7 @@ _HEADINGS_FILE = Path(__file__).parent / "data" / "return_address.yaml"
 
 def return_address(shop: Shop) -> str | None:
     """Where returns go, from the first rule section headed like a return address."""
-    words = yaml.safe_load(_HEADINGS_FILE.read_text(encoding="utf-8"))["headings"]
+    words = yamlfiles.read(_HEADINGS_FILE)["headings"]
     for doc in shop.rules:
         for section in doc.sections:
             if any(w in section.heading for w in words):

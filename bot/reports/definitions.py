@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot import yamlfiles
 from bot.evaluation.vocabulary import canonical
 
 DEFINITIONS_FILE = Path(__file__).parent / "data" / "definitions.yaml"
@@ -34,4 +34,4 @@ class Definitions(BaseModel):
 
 
 def load_definitions(path: Path = DEFINITIONS_FILE) -> Definitions:
-    return Definitions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Definitions.model_validate(yamlfiles.read(path))

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.caching import DiskCache, code_version, key_of
+from bot.caching import DiskCache, code_of, key_of
 from bot.config import Settings
 from bot.errors import XiaoerError
 from bot.retrieval.embedders import Embedder, HashingEmbedder, make_embedder
@@ -300,7 +300,7 @@ def _open_graph(store: IndexStore) -> None:
 
 
 WORDS_CACHE = "tokenizer-words"
-WORDS_CODE = ("retrieval", "text", "shop")  # shop_words and the tokenizer it cuts titles with
+WORDS_CODE = ("bot.retrieval.vocab",)  # shop_words and the tokenizer it cuts titles with
 
 
 def kept_shop_tokenizer(shop: Shop, cache_dir: Path | None) -> ShopTokenizer:
@@ -310,7 +310,7 @@ def kept_shop_tokenizer(shop: Shop, cache_dir: Path | None) -> ShopTokenizer:
     if cache_dir is None or not shop.file_hashes:
         return shop_tokenizer(shop)
     name = f"{WORDS_CACHE}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
-    key = key_of([code_version(WORDS_CODE, ("jieba",)), shop.content_hash])
+    key = key_of([code_of(WORDS_CODE, ("jieba",)), shop.content_hash])
     words = DiskCache(cache_dir).kept(
         name, key, lambda: shop_words(shop), lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w)
     )

@@ -10,6 +10,13 @@ pass scores only a shortlist: the aliases that share enough characters with the 
 reach the cutoff at all (:class:`_CharIndex`), in their original order, so it finds what a
 pass over every alias finds.
 
+A word many products share (a category, a head noun, a colour, a size: 「T恤」 names about
+1,500 products of a 50,000-product shop) costs no work per product it names: its owners are
+columns, sorted by product, and a query reads only the rows of the products that could be
+reported (those some other word names, the product in focus, those the shared words alone
+could lift to ``MIN_SCORE``), found by binary search; the typo pass keeps, with numpy, only
+the owners whose score reaches ``MIN_SCORE`` (and the product in focus).
+
 The tables are a pure function of the shop's files, the tokenizer's words and the code; with
 ``cache_dir`` they are kept in the data directory (:mod:`bot.caching`) and read back at the
 next start instead of being built again.
@@ -30,7 +37,7 @@ import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
-from bot.caching import DiskCache, code_version, key_of
+from bot.caching import DiskCache, code_of, key_of
 from bot.retrieval.vocab import pieces, shop_tokenizer
 from bot.shop.models import Product, Shop
 from bot.text.normalize import normalize
@@ -45,6 +52,8 @@ W_PROP = 0.3
 W_ATTRIBUTE = 0.15
 W_FOCUS = 0.6
 FUZZY_CUTOFF = 75.0
+TYPO_LIMIT = 8  # aliases the typo pass takes, best first
+_SCAN_FIRST = 64  # candidates beyond this are first searched for ones scoring 100
 COMMON_OWNERS = 32  # an alias of more products than this is "common" (see EntityLinker._exact)
 MIN_HEAD = 3  # shortest title-part tail taken as a head noun (2 characters are too vague)
 MIN_SCORE = 0.25  # below this a product is not reported (e.g. only "黑色" shared by many)
@@ -54,10 +63,11 @@ _ASCII = re.compile(r"[a-z0-9]")
 _UNITS = (("g", "克"), ("kg", "千克"), ("kg", "公斤"), ("ml", "毫升"), ("l", "升"), ("cm", "厘米"))
 _COLOR_TAILS = ("色", "款")
 KINDS = ("id", "sku", "title", "fragment", "category", "attribute", "prop")
+_NOT_TYPOS = (KINDS.index("prop"), KINDS.index("attribute"))  # kinds the typo pass does not credit
 CACHE_NAME = "linker"
-# What the tables are computed from besides the shop: this package (aliases, passages' words),
-# the text package (normaliser, tokenizer, colour words) and the shop models.
-CODE = ("retrieval", "text", "shop")
+# What the tables are computed from besides the shop: this module and what it imports (the
+# vocabulary, the normaliser, tokenizer and colour words, the shop models).
+CODE = ("bot.retrieval.linker",)
 LIBRARIES = ("jieba", "numpy", "rapidfuzz")
 
 
@@ -223,7 +233,8 @@ class _CharIndex:
 class _AliasTable:
     """Every alias with its owners (product, kind, weight), as columns: one dict entry per
     alias and three arrays, not an object per alias and product (millions in a big shop).
-    ``table[alias]`` gives the owners as :class:`_Alias` objects, in the order they were added."""
+    An alias's owners are in the shop's product order (``owner`` ascending within an alias);
+    ``table[alias]`` gives them as :class:`_Alias` objects."""
 
     def __init__(
         self, pids: list[str], rows: dict[str, int], starts: np.ndarray,
@@ -254,10 +265,25 @@ class _AliasTable:
                 kind.append(codes[k])
                 weight.append(w * specificity)
             starts.append(len(owner))
-        return cls(
+        table = cls(
             pids, rows, np.array(starts, dtype=np.int64), np.array(owner, dtype=np.int32),
             np.array(kind, dtype=np.int8), np.array(weight, dtype=np.float64),
         )
+        table._sort_owners()
+        return table
+
+    def _sort_owners(self) -> None:
+        """Put each alias's owners in product order (the order :meth:`among` searches in).
+        Aliases gathered product by product already are; the check costs one pass."""
+        if len(self.owner) < 2:
+            return
+        rising = np.diff(self.owner) > 0
+        rising[self.starts[1:-1] - 1] = True  # where the next alias's owners begin
+        if bool(rising.all()):
+            return
+        segment = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        order = np.lexsort((self.owner, segment))
+        self.owner, self.kind, self.weight = self.owner[order], self.kind[order], self.weight[order]
 
     def __contains__(self, alias: object) -> bool:
         return alias in self.rows
@@ -278,12 +304,42 @@ class _AliasTable:
 
     def __getitem__(self, alias: str) -> list[_Alias]:
         start, end = self.span(alias)
+        return self._objects(start + np.arange(end - start))
+
+    def among(self, alias: str, rows: np.ndarray) -> list[_Alias]:
+        """The owners of ``alias`` that are products ``rows`` (indexes into ``pids``, sorted),
+        found by binary search: the cost grows with ``rows``, not with the owners."""
+        start, end = self.span(alias)
+        owners = self.owner[start:end]
+        at = np.searchsorted(owners, rows)
+        inside = at < len(owners)
+        at = at[inside]
+        hits = at[owners[at] == rows[inside]]
+        return self._objects(start + hits)
+
+    def scored(
+        self, alias: str, factors: tuple[float, ...], least: float, keep: int, skip: tuple[int, ...]
+    ) -> list[tuple[str, float]]:
+        """(product, weight × each of ``factors`` in turn) of the owners of ``alias`` not of a
+        kind in ``skip`` whose score reaches ``least``, and of product ``keep`` (an index, -1
+        for none) whatever its score; in owner order."""
+        start, end = self.span(alias)
+        owners = self.owner[start:end]
+        scores = self.weight[start:end]
+        for factor in factors:  # in the order a product's score is worked out, so equal to it
+            scores = scores * factor
+        wanted = (scores >= least) | (owners == keep)
+        for k in skip:
+            wanted &= self.kind[start:end] != k
+        picked = np.flatnonzero(wanted)
+        pids = self.pids
+        return [(pids[o], s) for o, s in zip(owners[picked].tolist(), scores[picked].tolist())]
+
+    def _objects(self, at: np.ndarray) -> list[_Alias]:
         pids = self.pids
         return [
             _Alias(pids[o], KINDS[k], w)
-            for o, k, w in zip(
-                self.owner[start:end].tolist(), self.kind[start:end].tolist(), self.weight[start:end].tolist()
-            )
+            for o, k, w in zip(self.owner[at].tolist(), self.kind[at].tolist(), self.weight[at].tolist())
         ]
 
 
@@ -310,7 +366,7 @@ def _cache_key(shop: Shop, tokenizer: ShopTokenizer | None) -> str:
             digest.update(word.encode())
             digest.update(b"\0")
         words = digest.hexdigest()
-    return key_of([code_version(CODE, LIBRARIES), shop.content_hash, words])
+    return key_of([code_of(CODE, LIBRARIES), shop.content_hash, words])
 
 
 class EntityLinker:
@@ -326,8 +382,6 @@ class EntityLinker:
         self._shop = shop
         # Built for a product when a text first points at it, not for every product up front.
         self._props: dict[str, _PropIndex] = {}
-        # Each common alias's owners by product, built when a text first contains the alias.
-        self._common_owners: dict[str, dict[str, _Alias]] = {}
         def build() -> _Tables:
             return self._tables(shop, tokenizer or shop_tokenizer(shop))
 
@@ -349,6 +403,7 @@ class EntityLinker:
         # Aliases shared by many products: their owners are looked up by product.
         self._common = tables.common
         self._pids = tables.aliases.pids
+        self._row = {pid: i for i, pid in enumerate(self._pids)}  # product → its index in the columns
 
     @classmethod
     def _tables(cls, shop: Shop, tokenizer: ShopTokenizer) -> _Tables:
@@ -450,14 +505,17 @@ class EntityLinker:
             most = np.bincount(rows, weights=weights, minlength=len(self._pids))
             wanted.update(self._pids[i] for i in np.flatnonzero(most >= MIN_SCORE))
 
+        # Of a common alias, only the owners among the wanted products are read.
+        among = None
+        if shared:
+            among = np.array(sorted(self._row[pid] for pid in wanted if pid in self._row), dtype=np.int32)
         scores: dict[str, float] = defaultdict(float)
         named: dict[str, str] = {}
         kinds_seen: dict[str, set[str]] = defaultdict(set)
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, alias in events:
-            if alias in common:
-                owners = self._owners_of(alias)
-                matches = [owners[pid] for pid in wanted if pid in owners]
+            if among is not None and alias in common:
+                matches = aliases.among(alias, among)
             else:
                 matches = aliases[alias]
             for a in matches:
@@ -473,20 +531,36 @@ class EntityLinker:
                 spans[a.product_id].append((i, i + len(alias)))
         return {pid: (s, spans[pid]) for pid, s in scores.items()}, named
 
-    def _fuzzy_match(self, text: str) -> dict[str, tuple[float, list[tuple[int, int]]]]:
+    def _fuzzy_match(self, text: str, keep: str | None = None) -> dict[str, tuple[float, list[tuple[int, int]]]]:
+        """Products the typo pass finds, with their scores: only those reaching MIN_SCORE
+        (no others are reported) and ``keep`` (the product in focus, whose score the focus
+        adds to) whatever its score. A head noun's thousand owners below it are not read."""
         out: dict[str, tuple[float, list[tuple[int, int]]]] = {}
         if len(text) < 3:
             return out
-        for alias, ratio, _ in process.extract(
-            text, self._fuzzy_candidates(text), scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
-        ):
-            for a in self._aliases[alias]:
-                if a.kind in ("prop", "attribute"):
-                    continue
-                score = a.weight * (ratio / 100.0) * 0.8
-                if score > out.get(a.product_id, (0.0, []))[0]:
-                    out[a.product_id] = (score, [])
+        keep_row = self._row.get(keep, -1) if keep is not None else -1
+        for alias, ratio in self._typo_aliases(text):
+            for pid, score in self._aliases.scored(alias, (ratio / 100.0, 0.8), MIN_SCORE, keep_row, _NOT_TYPOS):
+                if score > out.get(pid, (0.0, []))[0]:
+                    out[pid] = (score, [])
         return out
+
+    def _typo_aliases(self, text: str) -> list[tuple[str, float]]:
+        """The TYPO_LIMIT aliases scoring best against ``text`` (normalised), with their
+        scores, ties in the order of all aliases: what rapidfuzz's extract over every alias
+        gives. An alias scores 100 exactly when the shorter of the two is inside the other;
+        when that many candidates do (a number inside many titles' codes, 「165」), they are
+        the answer and the rest need no scoring."""
+        candidates = self._fuzzy_candidates(text)
+        if len(candidates) > _SCAN_FIRST:
+            whole = [a for a in candidates if text in a or a in text][:TYPO_LIMIT]
+            if len(whole) == TYPO_LIMIT:
+                return [(a, 100.0) for a in whole]
+        return [
+            (alias, ratio) for alias, ratio, _ in process.extract(
+                text, candidates, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=TYPO_LIMIT
+            )
+        ]
 
     def _fuzzy_candidates(self, text: str) -> list[str]:
         """The aliases the typo pass scores against ``text`` (normalised): every alias that
@@ -507,7 +581,7 @@ class EntityLinker:
             pid for pid, (score, _) in found.items() if score >= MIN_SCORE
         }
         if not specific and fuzzy:
-            for pid, hit in self._fuzzy_match(norm).items():
+            for pid, hit in self._fuzzy_match(norm, keep=focus_product).items():
                 if hit[0] > found.get(pid, (0.0, []))[0]:
                     found[pid] = hit
         if focus_product in self._shop.products:
@@ -544,13 +618,6 @@ class EntityLinker:
         return props
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _owners_of(self, alias: str) -> dict[str, _Alias]:
-        """A common alias's owners by product."""
-        owners = self._common_owners.get(alias)
-        if owners is None:
-            owners = self._common_owners.setdefault(alias, {a.product_id: a for a in self._aliases[alias]})
-        return owners
 
     def _prop_index(self, product_id: str) -> _PropIndex:
         index = self._props.get(product_id)

@@ -24,7 +24,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from bot import yamlfiles
 from bot.money import fmt
+from bot.shop import yamlio
 from bot.shop.models import Product, Promotion, Scope, Shop
 
 PASSAGE_TYPES = (
@@ -76,7 +78,7 @@ class Hit(BaseModel):
 
 @lru_cache(maxsize=1)
 def aspect_words() -> dict[str, tuple[str, ...]]:
-    data = yaml.safe_load(_ASPECTS_FILE.read_text(encoding="utf-8")) or {}
+    data = yamlfiles.read(_ASPECTS_FILE) or {}
     return {str(k): tuple(str(w) for w in v) for k, v in data.items()}
 
 
@@ -115,7 +117,7 @@ def product_files(shop: Shop) -> dict[str, str]:
         if Path(rel).stem in out:
             continue
         try:
-            data = yaml.safe_load((shop.root / rel).read_text(encoding="utf-8")) or {}
+            data = yamlio.load((shop.root / rel).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError):
             continue
         pid = str(data.get("id", "")) if isinstance(data, dict) else ""

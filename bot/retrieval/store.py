@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.caching import code_version
+from bot.caching import code_of
 from bot.retrieval.columns import TokenTableBuilder
 from bot.retrieval.embedders import Embedder, HashingEmbedder
 from bot.retrieval.passages import Passage, index_text
@@ -58,14 +58,15 @@ HNSW = {"space": "ip", "ef_construction": 40, "ef_search": 100}
 _ephemeral_names = itertools.count(1)
 log = logging.getLogger(__name__)
 # What a generation is computed from besides the shop's files and the embedder: passages,
-# terms and vector documents (this package), the normaliser and tokenizer, the shop models.
-CODE = ("retrieval", "text", "shop")
+# terms and vector documents, the store itself, and what they import (the normaliser and
+# tokenizer, the shop models).
+CODE = ("bot.retrieval.passages", "bot.retrieval.vectordocs", "bot.retrieval.vocab", "bot.retrieval.store")
 LIBRARIES = ("jieba", "bm25s", "numpy")
 
 
 def index_code() -> str:
     """The version of the code a generation was built with (a change rebuilds it)."""
-    return code_version(CODE, LIBRARIES)
+    return code_of(CODE, LIBRARIES)
 
 
 @dataclass

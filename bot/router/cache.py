@@ -11,12 +11,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.caching import DiskCache, code_version, key_of
+from bot.caching import DiskCache, code_of, key_of
 from bot.router.classifier import IntentClassifier, train_default
 from bot.router.lexicon import DATA_DIR
 
 NAME = "intent-classifier"
-CODE = ("router", "text")  # the classifier, its data files, the tokenizer and normaliser
+CODE = ("bot.router.cache",)  # the classifier and what it imports: its data files, delexicaliser, normaliser
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba")
 
 
@@ -32,7 +32,7 @@ def trained_classifier(
     trained on this shop (``shop_hash``), data and code; trained (and then kept) otherwise.
     A process trains or reads a shop's model once: later routers of the same shop, with or
     without a ``cache_dir``, share it (it is read-only once fitted)."""
-    key = key_of([code_version(CODE, LIBRARIES), shop_hash, str(data_dir.resolve())])
+    key = key_of([code_of(CODE, LIBRARIES), shop_hash, str(data_dir.resolve())])
     cache = DiskCache(cache_dir) if cache_dir is not None else None
     with _LOCK:
         classifier = _KEPT.get(key)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.caching import DiskCache, code_version, key_of
+from bot.caching import DiskCache, code_of, key_of
 from bot.errors import ConfigError
 from bot.retrieval.linker import value_variants
 from bot.retrieval.vocab import common_terms, pieces, stopwords
@@ -29,6 +29,7 @@ from bot.router.lexicon import DATA_DIR
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
+from bot import yamlfiles
 
 DELEX_FILE = "delex.yaml"
 PLACEHOLDER = re.compile(r"〈[^〈〉]{1,4}〉")
@@ -59,7 +60,7 @@ class DelexConfig:
 def load_delex_config(data_dir: Path = DATA_DIR) -> DelexConfig:
     """Read ``delex.yaml``; missing keys or bad patterns raise ConfigError."""
     try:
-        raw = yaml.safe_load((data_dir / DELEX_FILE).read_text(encoding="utf-8"))
+        raw = yamlfiles.read(data_dir / DELEX_FILE)
         ph = raw["placeholders"]
         prop_keys = {
             normalize(str(key)): str(placeholder)
@@ -107,11 +108,13 @@ class Delexicaliser:
         size_pattern: re.Pattern[str] | None = None,
         size_placeholder: str = "〈尺码〉",
     ) -> None:
-        for word, placeholder in terms.items():
-            if not word or not PLACEHOLDER.fullmatch(placeholder):
-                raise ValueError(f"bad delexicalisation entry {word!r} → {placeholder!r}")
+        # A big shop has a million words and a few placeholders: each placeholder is checked once.
+        bad = [p for p in set(terms.values()) if not PLACEHOLDER.fullmatch(p)]
+        if "" in terms or bad:
+            word = "" if "" in terms else next(w for w, p in terms.items() if p == bad[0])
+            raise ValueError(f"bad delexicalisation entry {word!r} → {terms[word]!r}")
         # Protected words map to themselves; the scan treats both alike (longest match wins).
-        table: dict[str, str | None] = {w: p for w, p in terms.items()}
+        table: dict[str, str | None] = dict(terms)
         for word in keep:
             if word:
                 table[word] = None
@@ -212,9 +215,10 @@ def shop_terms(shop: Shop, config: DelexConfig) -> dict[str, str]:
     return terms
 
 
-# What the shop's words are made from besides the shop: the router's and the text package's
-# code and data, the retrieval vocabulary and variants, and jieba's dictionary.
-TERMS_CODE = ("router", "text", "retrieval")
+# What the shop's words are made from besides the shop: this module and what it imports (the
+# lexicon and its data, the retrieval vocabulary and variants, the normaliser and tokenizer),
+# and jieba's dictionary.
+TERMS_CODE = ("bot.router.delex",)
 TERMS_LIBRARIES = ("jieba",)
 TERMS_NAME = "delex-terms"
 
@@ -225,7 +229,7 @@ def kept_shop_terms(shop: Shop, config: DelexConfig, cache_dir: Path | None) -> 
     SKU value's forms)."""
     if cache_dir is None:
         return shop_terms(shop, config)
-    key = key_of([code_version(TERMS_CODE, TERMS_LIBRARIES), shop.content_hash])
+    key = key_of([code_of(TERMS_CODE, TERMS_LIBRARIES), shop.content_hash])
     return DiskCache(cache_dir).kept(
         TERMS_NAME, key, lambda: shop_terms(shop, config),
         lambda t: isinstance(t, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in t.items()),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import yamlfiles
 from bot.errors import ConfigError
 from bot.router.intents import CANONICAL_INTENTS
 from bot.text.normalize import normalize
@@ -232,8 +233,8 @@ def _compile(pattern: object, name: str) -> re.Pattern[str]:
 def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     """Read ``lexicon.yaml``, ``rules.yaml`` and ``provinces.tsv``; bad data raises ConfigError."""
     try:
-        raw = yaml.safe_load((data_dir / "lexicon.yaml").read_text(encoding="utf-8"))
-        raw_rules = yaml.safe_load((data_dir / "rules.yaml").read_text(encoding="utf-8"))
+        raw = yamlfiles.read(data_dir / "lexicon.yaml")
+        raw_rules = yamlfiles.read(data_dir / "rules.yaml")
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"router data unreadable: {exc}") from exc
     rules = []

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from bot.caching import DiskCache, code_of, key_of
 from bot.router.classifier import IntentClassifier, train_default
 from bot.router.delex import delexicaliser_for
 from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS, DRAFTER_INTENTS, FLOW_INTENTS
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 500  # longer messages are routed on their first part; the flows see all of it
 LLM_BELOW = 0.35  # ask a configured LLM only under this classifier confidence
+LLM_CONFIDENCE = 0.5  # what a topic the model read counts as
 UNSURE_BELOW = 0.18  # under this, and with no LLM answer, the turn is not understood
 # Under this confidence, when the two likeliest intents hold at least CLARIFY_COVER of the
 # probability between them, the bot asks which of the two is meant instead of guessing.
@@ -181,6 +183,22 @@ class Router:
     def route(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         """One canonical intent (plus a finer one), confidence, slots and why."""
         text = text if isinstance(text, str) else str(text or "")
+        return self._model_read(self._read(text, state))
+
+    def _model_read(self, turn: ParsedTurn) -> ParsedTurn:
+        """A line the classifier decided, unsure, as a whole and clause by clause: the configured
+        model reads its topic, once a turn. Its "other" (or no answer) leaves the reading as it is."""
+        if self.llm_fallback is None or turn.source != "classifier" or turn.confidence >= LLM_BELOW or turn.also:
+            return turn
+        answer = self._ask_llm(self.lex.request_part(split_cards(turn.norm).words)[:MAX_CHARS])
+        if answer is None or answer == "other":
+            return turn
+        return turn.model_copy(update={
+            "intent": answer, "fine_intent": answer, "confidence": LLM_CONFIDENCE, "source": "llm",
+            "alternatives": [], "explanation": f"{turn.explanation}; the model read {answer}",
+        })
+
+    def _read(self, text: str, state: dict[str, Any]) -> ParsedTurn:
         # A reply the buyer dictates ("…？回复：亲，穿坏了一年内免费换新") is not their request:
         # the words before it are routed; the flows and the drafter still see the whole text.
         asked = _DICTATED.split(text, maxsplit=1)[0]
@@ -360,10 +378,6 @@ class Router:
             # A complaint needs words of complaint; "你们" and a question are not enough.
             intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
             why += "; no complaint words, so the runner-up"
-        if conf < LLM_BELOW and self.llm_fallback is not None:
-            answer = self._ask_llm(text[:MAX_CHARS])
-            if answer is not None:
-                return done(answer, answer, 0.5, "llm", f"{why}; llm said {answer}")
         thread = state.get("last_intent")
         if (
             thread in THREAD_INTENTS
@@ -434,6 +448,20 @@ class Router:
         return answer if answer in CANONICAL_INTENTS and answer not in ("confirm", "deny") else None
 
 
+WORDS_NAME = "router-words"
+
+
+def kept_shop_words(shop: Shop, cache_dir: Path | None) -> list[str]:
+    """:func:`shop_words`, kept in ``cache_dir`` between starts of the same shop files and
+    code (reading every SKU of a big shop takes seconds). A shop read from no files is never kept."""
+    if cache_dir is None or not shop.file_hashes:
+        return shop_words(shop)
+    key = key_of([code_of(("bot.router.router",)), shop.content_hash])
+    return DiskCache(cache_dir).kept(
+        WORDS_NAME, key, lambda: shop_words(shop), lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w)
+    )
+
+
 def shop_words(shop: Shop) -> list[str]:
     """Words jieba should keep whole: titles' parts, categories, property values."""
     words: set[str] = set()
@@ -459,7 +487,7 @@ def build_router(
     """
     from bot.router.cache import trained_classifier
 
-    tokenizer = ShopTokenizer(shop_words(shop), cache_dir=cache_dir)
+    tokenizer = ShopTokenizer(kept_shop_words(shop, cache_dir), cache_dir=cache_dir)
     classifier = trained_classifier(
         lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop, cache_dir=cache_dir),
         shop_hash=shop.content_hash, cache_dir=cache_dir,

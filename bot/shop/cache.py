@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.caching import DiskCache, code_version, key_of
+from bot.caching import DiskCache, code_of, key_of
 from bot.shop.models import Shop
 
 NAME = "shop"
-# What validating depends on: the shop package, the ledger rules it checks orders with, and
-# the top-level modules (money, errors); pydantic and PyYAML do the reading.
-CODE = ("shop", "orders", ".")
+# What validating depends on: the loader and every module of the project it imports (the
+# models, the ledger rules it checks orders with, money, errors); pydantic and PyYAML read.
+CODE = ("bot.shop.loader",)
 LIBRARIES = ("pydantic", "pydantic-core", "pyyaml")
 
 
@@ -58,7 +58,7 @@ def shop_key(root: Path, known: Digests | None = None, *, seen: Digests | None =
     ``seen``, when given, receives the entry of every file not changed within ``RACY_S``
     (only those may be trusted next time)."""
     root = root.resolve()
-    parts = [code_version(CODE, LIBRARIES), str(root)]
+    parts = [code_of(CODE, LIBRARIES), str(root)]
     now = time.time_ns()
     for rel, path in _files(root):
         st = os.stat(path)

@@ -14,9 +14,9 @@ BEAUTY_NOW = datetime.fromisoformat("2027-03-08T14:00:00+08:00")
 
 
 def _offers(shop: Shop) -> Offers:
-    from bot.drafting.facts import _shop_texts
+    from bot.drafting.kept import shop_texts
 
-    return Offers(shop, Relevance(_shop_texts(shop), shop_tokenizer(shop)))
+    return Offers(shop, Relevance(shop_texts(shop), shop_tokenizer(shop)))
 
 
 def test_a_coupon_is_named_by_its_numbers_even_without_满() -> None:

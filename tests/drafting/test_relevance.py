@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.drafting.facts import _shop_texts
+from bot.drafting.kept import shop_texts
 from bot.drafting.relevance import MIN_SCORE, Relevance
 from bot.retrieval.vocab import shop_tokenizer
 from bot.shop.models import Shop
@@ -12,7 +12,7 @@ from bot.shop.models import Shop
 
 @pytest.fixture(scope="module")
 def rel(demo_shop: Shop) -> Relevance:
-    return Relevance(_shop_texts(demo_shop), shop_tokenizer(demo_shop))
+    return Relevance(shop_texts(demo_shop), shop_tokenizer(demo_shop))
 
 
 def test_a_shortened_word_matches_its_long_form(rel: Relevance) -> None:
@@ -38,7 +38,7 @@ def test_stop_words_and_product_names_are_not_content(rel: Relevance) -> None:
 
 
 def test_works_for_any_shop(mini_shop: Shop) -> None:
-    rel = Relevance(_shop_texts(mini_shop), shop_tokenizer(mini_shop))
+    rel = Relevance(shop_texts(mini_shop), shop_tokenizer(mini_shop))
     q = rel.question("保温杯能装多少水", drop=["不锈钢保温杯 500ml", "保温杯"])
     assert rel.score(q, "容量 500ml") >= MIN_SCORE
     assert rel.score(rel.question("你们工厂在哪"), "产地 云南勐海") == 0

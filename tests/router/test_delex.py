@@ -101,3 +101,11 @@ def test_a_shops_words_kept_in_the_data_directory_are_read_back_and_follow_the_s
     monkeypatch.setattr(delex, "shop_terms", counted)
     assert delex.kept_shop_terms(other, config, tmp_path) == fresh
     assert calls == [other.content_hash]
+
+
+def test_an_empty_word_or_a_bad_placeholder_is_refused() -> None:
+    with pytest.raises(ValueError, match="龙井"):
+        Delexicaliser({"青瓷": "〈商品〉", "龙井": "商品"})
+    with pytest.raises(ValueError, match="bad delexicalisation entry ''"):
+        Delexicaliser({"": "〈商品〉"})
+    assert Delexicaliser({"龙井": "〈商品〉"})("龙井多少钱") == "〈商品〉多少钱"

@@ -1,10 +1,11 @@
 """A warm start (a data directory left by an earlier start of the same shop and code) reads
 back what it kept instead of building it again — the shop's words, the linker's tables, the
 index generation, the files' digests — and answers exactly as a cold start does; a change of
-any shop file, or of the code, gives the changed answer."""
+any shop file, or of the code a value is computed with, gives the changed answer."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import bot.caching
-from bot.caching import code_version
+from bot.caching import code_of
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.retrieval.linker import EntityLinker
@@ -98,7 +99,7 @@ def test_a_warm_start_answers_as_a_fresh_build_does(shop_dir: Path, tmp_path: Pa
     start(shop_dir, data)
     warm = start(shop_dir, data)
     kept = sorted(p.name.split("-")[0] for p in (data / "cache").glob("*.pickle"))
-    assert kept == ["file", "linker", "shop", "tokenizer"]
+    assert kept == ["drafting", "file", "linker", "shop", "tokenizer"]
     assert not warm.retriever.store.opened  # a small index never needs chroma to answer
     fresh = EntityLinker(load_shop(shop_dir))
     focus = "W202"
@@ -142,41 +143,74 @@ def test_documents_chroma_lost_are_written_when_it_is_first_opened(shop_dir: Pat
 
 
 @pytest.fixture
-def release(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Starts under other versions of the code: every code version (and so every key) differs."""
+def code_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """The keys computed from a copy of the package's source, and a way to change one file of
+    it (as an edit or a release would): ``change("shop/models.py")``."""
+    tree = tmp_path / "code" / "bot"
+    shutil.copytree(bot.caching.PACKAGE_DIR, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(bot.caching, "PACKAGE_DIR", tree)
+    code_of.cache_clear()
 
-    def switch(version: str) -> None:
-        code_version.cache_clear()
-        monkeypatch.setattr(bot.caching, "__version__", version)
+    def change(rel: str) -> None:
+        with (tree / rel).open("a", encoding="utf-8") as fh:
+            fh.write("\n# changed\n")
+        code_of.cache_clear()
 
-    yield switch
+    yield change
     monkeypatch.undo()
-    code_version.cache_clear()
+    code_of.cache_clear()
 
 
 def _generations(data: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted((data / "chroma" / "xiaoer-index").glob("*/CURRENT"))]
 
 
-def test_a_code_change_builds_everything_again(
-    shop_dir: Path, tmp_path: Path, release: Callable[[str], None]
+def _kept(data: Path) -> dict[str, str]:
+    """Kept value → the file it is kept in (the key is in the name)."""
+    files = [*(data / "cache").glob("*.pickle"), *(data / "router").glob("*.pickle")]
+    return {re.sub(r"-[0-9a-f]{12}$", "", p.name.rsplit("-", 1)[0]): p.name for p in files}
+
+
+def test_a_change_of_the_code_a_value_is_computed_with_builds_it_again(
+    shop_dir: Path, tmp_path: Path, code_tree: Callable[[str], None]
 ) -> None:
     data = tmp_path / "data"
-    release("the release before")
     start(shop_dir, data)
-    entries = sorted(p.name for p in (data / "cache").glob("*.pickle"))
-    before = _generations(data)
+    before, generations = _kept(data), _generations(data)
+    assert {"shop", "linker", "tokenizer-words", "delex-terms", "router-words", "intent-classifier"} <= before.keys()
 
-    release("another release")
+    code_tree("shop/models.py")  # every kept value is computed from the shop's models
     warm = start(shop_dir, data)
     report = warm.retriever.last_report
     assert report is not None and not report.unchanged and report.embedded == 0  # vectors reused
-    assert _generations(data) != before
-    after = sorted(p.name for p in (data / "cache").glob("*.pickle"))
+    assert _generations(data) != generations
+    after = _kept(data)
     # Each kept value is under a new key (one entry each still); file digests are the code's own.
-    assert len(after) == len(entries)
-    assert [a for a in after if not a.startswith("file")] != [e for e in entries if not e.startswith("file")]
+    assert after.keys() == before.keys()
+    assert all(after[k] != before[k] for k in after if not k.startswith("file"))
     assert "59.00" in ask(warm, "不锈钢保温杯多少钱")
+
+
+def test_a_change_elsewhere_or_a_new_version_keeps_every_value(
+    shop_dir: Path, tmp_path: Path, code_tree: Callable[[str], None]
+) -> None:
+    data = tmp_path / "data"
+    start(shop_dir, data)
+    before, generations = _kept(data), _generations(data)
+
+    code_tree("engine.py")  # the bot's turns: nothing kept is computed with it
+    code_tree("__init__.py")  # the package version
+    warm = start(shop_dir, data)
+    assert _kept(data) == before and _generations(data) == generations
+    report = warm.retriever.last_report
+    assert report is not None and report.unchanged
+
+    code_tree("router/lexicon.py")  # the router's words and its classifier only
+    start(shop_dir, data)
+    after = _kept(data)
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed == {"delex-terms", "router-words", "intent-classifier"}, changed
+    assert _generations(data) == generations
 
 
 def test_a_file_rewritten_in_place_after_its_digest_was_kept_is_read_again(

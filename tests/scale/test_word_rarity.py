@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from benchmarks.scale_shop import generate_shop
-from bot.drafting.facts import _shop_texts
+from bot.drafting.kept import shop_texts
 from bot.drafting.frequency import TextCounts
 from bot.drafting.matching import flat
 from bot.drafting.relevance import Relevance, _fuzzy, synonyms
@@ -64,8 +64,8 @@ def _by_reading_every_text(docs: list[str], word: str) -> int:
 
 
 def _mismatches(shop: Shop, lines: list[str], counts: TextCounts | None = None) -> list[str]:
-    docs = [d for d in (flat(t) for t in _shop_texts(shop)) if d]
-    relevance = Relevance(_shop_texts(shop), shop_tokenizer(shop))
+    docs = [d for d in (flat(t) for t in shop_texts(shop)) if d]
+    relevance = Relevance(shop_texts(shop), shop_tokenizer(shop))
     if counts is not None:
         relevance._texts = counts
     assert relevance._texts.total == len(docs)
@@ -87,7 +87,7 @@ def test_a_generated_big_shop(big_shop: Shop, lines: list[str]) -> None:
 
 def test_the_comparison_fails_when_the_index_loses_a_text(big_shop: Shop, lines: list[str]) -> None:
     """A text missing from one character's list (here 棉's) changes the counts it takes part in."""
-    counts = TextCounts(d for d in (flat(t) for t in _shop_texts(big_shop)) if d)
+    counts = TextCounts(d for d in (flat(t) for t in shop_texts(big_shop)) if d)
     having = counts._having["棉"]
     counts._having["棉"] = having[1:]
     assert "棉" in _mismatches(big_shop, lines, counts)
