@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.caching import DiskCache, code_of, key_of
@@ -20,6 +20,11 @@ CODE = ("bot.router.cache",)  # the classifier and what it imports: its data fil
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba")
 
 
+def vocabulary_of(words: Iterable[str]) -> str:
+    """A digest of a tokenizer's own words, for the key of a model trained on its tokens."""
+    return key_of(sorted(words))
+
+
 def trained_classifier(
     tokenize: Callable[[str], list[str]],
     *,
@@ -27,12 +32,15 @@ def trained_classifier(
     shop_hash: str,
     cache_dir: Path | None,
     data_dir: Path = DATA_DIR,
+    vocabulary: str = "",
 ) -> IntentClassifier:
     """The classifier :func:`train_default` gives, from ``cache_dir`` when it holds one
-    trained on this shop (``shop_hash``), data and code; trained (and then kept) otherwise.
+    trained on this shop (``shop_hash``), data, code and ``vocabulary`` (what ``tokenize``
+    knows beyond jieba's dictionary: :func:`vocabulary_of` its tokenizer's words);
+    trained (and then kept) otherwise.
     A process trains or reads a shop's model once: later routers of the same shop, with or
     without a ``cache_dir``, share it (it is read-only once fitted)."""
-    key = key_of([code_of(CODE, LIBRARIES), shop_hash, str(data_dir.resolve())])
+    key = key_of([code_of(CODE, LIBRARIES), shop_hash, str(data_dir.resolve()), vocabulary])
     cache = DiskCache(cache_dir) if cache_dir is not None else None
     with _LOCK:
         classifier = _KEPT.get(key)

@@ -130,7 +130,8 @@ class ModelIntentReader:
         if not self._slots.acquire(blocking=False):
             return None  # every slot is drafting or reading: the classifier's reading stands
         try:
-            self.calls += 1
+            with self._lock:
+                self.calls += 1
             message = self.chat.invoke(self.messages(line), timeout=self.timeout_s)
         except Exception:  # the model is optional: a failure leaves the classifier's reading
             log.warning("the model did not read a line's intent", exc_info=True)

@@ -485,12 +485,12 @@ def build_router(
     back from there (:mod:`bot.router.cache`). ``linker`` defaults to the retrieval layer's
     ``EntityLinker`` for the shop.
     """
-    from bot.router.cache import trained_classifier
+    from bot.router.cache import trained_classifier, vocabulary_of
 
     tokenizer = ShopTokenizer(kept_shop_words(shop, cache_dir), cache_dir=cache_dir)
     classifier = trained_classifier(
         lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop, cache_dir=cache_dir),
-        shop_hash=shop.content_hash, cache_dir=cache_dir,
+        shop_hash=shop.content_hash, cache_dir=cache_dir, vocabulary=vocabulary_of(tokenizer.words),
     )
     if linker is None:
         from bot.retrieval.linker import EntityLinker

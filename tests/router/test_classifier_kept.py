@@ -69,3 +69,10 @@ def test_routers_of_one_shop_in_one_process_train_once(
         shop_hash="another shop", cache_dir=None, data_dir=small_data,
     )
     assert len(trained) == 2  # another shop's words: trained again
+
+    cache.trained_classifier(
+        lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(demo_shop),
+        shop_hash=demo_shop.content_hash, cache_dir=None, data_dir=small_data,
+        vocabulary=cache.vocabulary_of([*tokenizer.words, "新词"]),
+    )
+    assert len(trained) == 3  # a tokenizer that knows other words: its tokens differ, trained again
