@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -176,3 +176,40 @@ class DiskCache:
                     old.unlink(missing_ok=True)
         except OSError as exc:  # a read-only data directory only costs the next start time
             log.warning("cannot write cache entry %s: %s", name, exc)
+
+
+class _FromFiles(Protocol):
+    """What :func:`kept_for_shop` reads of a shop."""
+
+    root: Path
+    file_hashes: dict[str, str]
+
+    @property
+    def content_hash(self) -> str: ...
+
+
+def words_digest(words: Iterable[str]) -> str:
+    """A digest of a set of words (a tokenizer's own), for a key computed from them."""
+    return key_of(sorted(words))
+
+
+def kept_for_shop(
+    shop: _FromFiles,
+    cache_dir: Path | None,
+    name: str,
+    code: tuple[str, ...],
+    make: Callable[[], T],
+    valid: Callable[[Any], bool],
+    *,
+    libraries: tuple[str, ...] = (),
+    parts: Iterable[str] = (),
+) -> T:
+    """``make()`` for ``shop``, kept in ``cache_dir`` between starts of the same shop files,
+    the same ``code`` (:func:`code_of` of those modules and ``libraries``) and ``parts``;
+    one entry per shop directory. Without a ``cache_dir``, or for a shop read from no files,
+    it is computed every time."""
+    if cache_dir is None or not shop.file_hashes:
+        return make()
+    entry = f"{name}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
+    key = key_of([code_of(code, libraries), shop.content_hash, *parts])
+    return DiskCache(cache_dir).kept(entry, key, make, valid)

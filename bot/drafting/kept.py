@@ -6,12 +6,11 @@ functions of the shop; a shop read from no files is never kept."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.caching import DiskCache, code_of, key_of
+from bot.caching import kept_for_shop
 from bot.drafting.frequency import TextCounts
 from bot.drafting.products import FinderTables, finder_tables
 from bot.drafting.relevance import text_counts
@@ -60,8 +59,4 @@ def _valid(value: Any) -> bool:
 
 def drafting_tables(shop: Shop, cache_dir: Path | None) -> DraftingTables:
     """The shop's drafting tables, read back from ``cache_dir`` when kept there."""
-    if cache_dir is None or not shop.file_hashes:
-        return build_tables(shop)
-    name = f"{NAME}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
-    key = key_of([code_of(CODE, LIBRARIES), shop.content_hash])
-    return DiskCache(cache_dir).kept(name, key, lambda: build_tables(shop), _valid)
+    return kept_for_shop(shop, cache_dir, NAME, CODE, lambda: build_tables(shop), _valid, libraries=LIBRARIES)

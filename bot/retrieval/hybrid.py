@@ -10,7 +10,6 @@ re-scored against the snapshot's vectors so a query sees one consistent generati
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -21,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.caching import DiskCache, code_of, key_of
+from bot.caching import kept_for_shop
 from bot.config import Settings
 from bot.errors import XiaoerError
 from bot.retrieval.embedders import Embedder, HashingEmbedder, make_embedder
@@ -306,13 +305,10 @@ WORDS_CODE = ("bot.retrieval.vocab",)  # shop_words and the tokenizer it cuts ti
 def kept_shop_tokenizer(shop: Shop, cache_dir: Path | None) -> ShopTokenizer:
     """:func:`~bot.retrieval.vocab.shop_tokenizer`, with the shop's words (cutting every
     title to find them takes seconds in a big shop) kept in ``cache_dir`` between starts of
-    the same shop files and code. A shop read from no files is never kept."""
-    if cache_dir is None or not shop.file_hashes:
-        return shop_tokenizer(shop)
-    name = f"{WORDS_CACHE}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
-    key = key_of([code_of(WORDS_CODE, ("jieba",)), shop.content_hash])
-    words = DiskCache(cache_dir).kept(
-        name, key, lambda: shop_words(shop), lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w)
+    the same shop files and code."""
+    words = kept_for_shop(
+        shop, cache_dir, WORDS_CACHE, WORDS_CODE, lambda: shop_words(shop),
+        lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w), libraries=("jieba",),
     )
     return ShopTokenizer(words)
 

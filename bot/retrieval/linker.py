@@ -24,7 +24,6 @@ next start instead of being built again.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -37,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
-from bot.caching import DiskCache, code_of, key_of
+from bot.caching import kept_for_shop, words_digest
 from bot.retrieval.vocab import pieces, shop_tokenizer
 from bot.shop.models import Product, Shop
 from bot.text.normalize import normalize
@@ -355,18 +354,10 @@ class _Tables:
     common: frozenset[str]  # aliases of more than COMMON_OWNERS products
 
 
-def _cache_key(shop: Shop, tokenizer: ShopTokenizer | None) -> str:
-    """What the tables depend on: the code, the shop's files and the tokenizer's words (the
-    shop's own tokenizer when none is given, itself a function of the shop and the code)."""
-    if tokenizer is None:
-        words = "shop tokenizer"
-    else:
-        digest = hashlib.sha256()
-        for word in sorted(tokenizer.words):
-            digest.update(word.encode())
-            digest.update(b"\0")
-        words = digest.hexdigest()
-    return key_of([code_of(CODE, LIBRARIES), shop.content_hash, words])
+def _words_of(tokenizer: ShopTokenizer | None) -> str:
+    """The tokenizer's words as a key part (the shop's own tokenizer when none is given,
+    itself a function of the shop and the code)."""
+    return "shop tokenizer" if tokenizer is None else words_digest(tokenizer.words)
 
 
 class EntityLinker:
@@ -385,14 +376,11 @@ class EntityLinker:
         def build() -> _Tables:
             return self._tables(shop, tokenizer or shop_tokenizer(shop))
 
-        if cache_dir is not None and shop.file_hashes:
-            name = f"{CACHE_NAME}-{hashlib.sha256(str(shop.root).encode()).hexdigest()[:12]}"
-            tables = DiskCache(cache_dir).kept(
-                name, _cache_key(shop, tokenizer), build,
-                lambda t: isinstance(t, _Tables) and t.aliases.pids == list(shop.products),
-            )
-        else:
-            tables = build()
+        tables = kept_for_shop(
+            shop, cache_dir, CACHE_NAME, CODE, build,
+            lambda t: isinstance(t, _Tables) and t.aliases.pids == list(shop.products),
+            libraries=LIBRARIES, parts=[_words_of(tokenizer)],
+        )
         self._sku_ids = tables.sku_ids
         self._aliases = tables.aliases
         # First character → the lengths of the aliases starting with it, longest first: a

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.caching import DiskCache, code_of, key_of
@@ -18,11 +18,6 @@ from bot.router.lexicon import DATA_DIR
 NAME = "intent-classifier"
 CODE = ("bot.router.cache",)  # the classifier and what it imports: its data files, delexicaliser, normaliser
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba")
-
-
-def vocabulary_of(words: Iterable[str]) -> str:
-    """A digest of a tokenizer's own words, for the key of a model trained on its tokens."""
-    return key_of(sorted(words))
 
 
 def trained_classifier(
@@ -36,7 +31,7 @@ def trained_classifier(
 ) -> IntentClassifier:
     """The classifier :func:`train_default` gives, from ``cache_dir`` when it holds one
     trained on this shop (``shop_hash``), data, code and ``vocabulary`` (what ``tokenize``
-    knows beyond jieba's dictionary: :func:`vocabulary_of` its tokenizer's words);
+    knows beyond jieba's dictionary: :func:`~bot.caching.words_digest` of its tokenizer's words);
     trained (and then kept) otherwise.
     A process trains or reads a shop's model once: later routers of the same shop, with or
     without a ``cache_dir``, share it (it is read-only once fitted)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.caching import DiskCache, code_of, key_of
+from bot.caching import kept_for_shop
 from bot.errors import ConfigError
 from bot.retrieval.linker import value_variants
 from bot.retrieval.vocab import common_terms, pieces, stopwords
@@ -227,12 +227,10 @@ def kept_shop_terms(shop: Shop, config: DelexConfig, cache_dir: Path | None) -> 
     """:func:`shop_terms`, from ``cache_dir`` when an earlier start of the same shop and code
     kept them there (a big shop's words take seconds to find: every title's parts and every
     SKU value's forms)."""
-    if cache_dir is None:
-        return shop_terms(shop, config)
-    key = key_of([code_of(TERMS_CODE, TERMS_LIBRARIES), shop.content_hash])
-    return DiskCache(cache_dir).kept(
-        TERMS_NAME, key, lambda: shop_terms(shop, config),
+    return kept_for_shop(
+        shop, cache_dir, TERMS_NAME, TERMS_CODE, lambda: shop_terms(shop, config),
         lambda t: isinstance(t, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in t.items()),
+        libraries=TERMS_LIBRARIES,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.caching import DiskCache, code_of, key_of
+from bot.caching import kept_for_shop, words_digest
 from bot.router.classifier import IntentClassifier, train_default
 from bot.router.delex import delexicaliser_for
 from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS, DRAFTER_INTENTS, FLOW_INTENTS
@@ -453,12 +453,10 @@ WORDS_NAME = "router-words"
 
 def kept_shop_words(shop: Shop, cache_dir: Path | None) -> list[str]:
     """:func:`shop_words`, kept in ``cache_dir`` between starts of the same shop files and
-    code (reading every SKU of a big shop takes seconds). A shop read from no files is never kept."""
-    if cache_dir is None or not shop.file_hashes:
-        return shop_words(shop)
-    key = key_of([code_of(("bot.router.router",)), shop.content_hash])
-    return DiskCache(cache_dir).kept(
-        WORDS_NAME, key, lambda: shop_words(shop), lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w)
+    code (reading every SKU of a big shop takes seconds)."""
+    return kept_for_shop(
+        shop, cache_dir, WORDS_NAME, ("bot.router.router",), lambda: shop_words(shop),
+        lambda w: isinstance(w, list) and all(isinstance(x, str) for x in w),
     )
 
 
@@ -485,12 +483,12 @@ def build_router(
     back from there (:mod:`bot.router.cache`). ``linker`` defaults to the retrieval layer's
     ``EntityLinker`` for the shop.
     """
-    from bot.router.cache import trained_classifier, vocabulary_of
+    from bot.router.cache import trained_classifier
 
     tokenizer = ShopTokenizer(kept_shop_words(shop, cache_dir), cache_dir=cache_dir)
     classifier = trained_classifier(
         lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(shop, cache_dir=cache_dir),
-        shop_hash=shop.content_hash, cache_dir=cache_dir, vocabulary=vocabulary_of(tokenizer.words),
+        shop_hash=shop.content_hash, cache_dir=cache_dir, vocabulary=words_digest(tokenizer.words),
     )
     if linker is None:
         from bot.retrieval.linker import EntityLinker

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import bot.router.cache as cache
+from bot.caching import words_digest
 from bot.router.classifier import TRAIN_FILE, IntentClassifier
 from bot.router.delex import delexicaliser_for
 from bot.router.lexicon import DATA_DIR
@@ -73,6 +74,6 @@ def test_routers_of_one_shop_in_one_process_train_once(
     cache.trained_classifier(
         lambda s: tokenizer.cut(s, normalized=True), delex=delexicaliser_for(demo_shop),
         shop_hash=demo_shop.content_hash, cache_dir=None, data_dir=small_data,
-        vocabulary=cache.vocabulary_of([*tokenizer.words, "新词"]),
+        vocabulary=words_digest([*tokenizer.words, "新词"]),
     )
     assert len(trained) == 3  # a tokenizer that knows other words: its tokens differ, trained again
