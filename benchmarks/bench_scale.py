@@ -159,7 +159,7 @@ def child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str,
     from bot.text.normalize import normalize
 
     settings = Settings(shop_dir=shop_dir, data_dir=data_dir, database_url=None)
-    services = build_services(settings, eval_mode=True)
+    services = build_services(settings, eval_mode=True, serving=True)  # as a server starts
     out: dict[str, Any] = {"start_s": time.perf_counter() - t0, "rss_mb": rss_mb(), "load": load()}
     if not turns:
         return out

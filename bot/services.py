@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import collector
 from bot.clock import Clock, FrozenClock, OffsetClock, SystemClock
 from bot.config import Settings
 from bot.events import EventBus, RedisEventBus, build_event_bus
@@ -93,13 +94,38 @@ def build_services(
     progress: bool = False,
     events: EventBus | RedisEventBus | None = None,
     model_limit: ModelLimit | None = None,
+    serving: bool = False,
 ) -> Services:
     """Build every component for one shop.
 
     ``ephemeral`` keeps the retrieval index in memory (benchmarks, tests); ``eval_mode``
     gives a settable clock and sequential ids so transcripts replay identically.
     ``model_limit`` (default: from ``settings``) counts the drafts with the model.
+    ``serving`` (a process that serves buyers from now on) leaves what the start built out
+    of later garbage collections, until :func:`bot.collector.release`.
     """
+    # A start builds objects that live as long as the process: no collection walks them
+    # while they are built (see bot.collector).
+    with collector.paused(keep=serving):
+        return _build(
+            settings, shop=shop, clock=clock, ids=ids, embedder=embedder, ephemeral=ephemeral,
+            eval_mode=eval_mode, progress=progress, events=events, model_limit=model_limit,
+        )
+
+
+def _build(
+    settings: Settings,
+    *,
+    shop: Shop | None,
+    clock: Clock | None,
+    ids: IdProvider | None,
+    embedder: Any,
+    ephemeral: bool,
+    eval_mode: bool,
+    progress: bool,
+    events: EventBus | RedisEventBus | None,
+    model_limit: ModelLimit | None,
+) -> Services:
     from bot.accounts import AccountStore
     from bot.conversations.sql import SqlConversationStore
     from bot.drafting.pipeline import build_pipeline

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import __version__
+from bot import __version__, collector
 from bot.api import routes_admin, routes_agent, routes_buyer, routes_eval, routes_reports, routes_suggestions
 from bot.api import routes_workbench
 from bot.api.auth import TokenSigner, signing_key
@@ -51,7 +51,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             try:
-                app.state.services = build_services(settings, eval_mode=eval_mode)
+                app.state.services = build_services(settings, eval_mode=eval_mode, serving=True)
             except ConfigError as exc:  # an unknown schema, a broken shop: say why, in one line
                 log.error("%s", exc)
                 raise
@@ -73,6 +73,7 @@ def create_app(
             if ticking is not None:
                 await ticking
             app.state.services.events.close()
+            collector.release()  # what the start kept out of collections is garbage now
 
     app = FastAPI(
         title="店小二 xiaoer",

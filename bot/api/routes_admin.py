@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from bot import collector
 from bot.api.deps import AdminDep, ServicesDep
 from bot.api.schemas import AgentCreateIn
 from bot.errors import ShopInvalid
@@ -48,4 +49,5 @@ def reingest(request: Request, admin: AdminDep, services: ServicesDep) -> dict[s
     except ShopInvalid as exc:
         raise HTTPException(422, [str(p) for p in exc.problems]) from None
     request.app.state.services = fresh
+    collector.release()  # the replaced services are collected like any garbage
     return summary

@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]✗ 端口 {settings.port} 已被占用 (port in use: {busy})；换一个：--port 8001[/red]")
             raise typer.Exit(1)
         try:
-            services = build_services(settings, eval_mode=eval_mode, progress=True)
+            services = build_services(settings, eval_mode=eval_mode, progress=True, serving=settings.workers == 1)
         except ShopInvalid as exc:
             for problem in exc.problems:
                 console.print(f"[red]✗[/red] {problem}", highlight=False)

@@ -1,8 +1,9 @@
 """The drafting tables a big shop takes seconds to build, kept in the data directory between
-starts of the same shop files and code (see :mod:`bot.caching`): the products each kind word
-and head noun names (:class:`~bot.drafting.products.FinderTables`) and the shop's texts
-counted for word rarity (:class:`~bot.drafting.frequency.TextCounts`). Both are pure
-functions of the shop; a shop read from no files is never kept."""
+starts of the same shop files and code (see :mod:`bot.caching`): the products each kind word,
+head noun and written size names (:class:`~bot.drafting.products.FinderTables`), the shop's
+texts counted for word rarity (:class:`~bot.drafting.frequency.TextCounts`) and the products'
+texts a recommendation by need searches (:class:`~bot.drafting.recommend.ProductLines`). All
+are pure functions of the shop; a shop read from no files is never kept."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from bot.caching import kept_for_shop
 from bot.drafting.frequency import TextCounts
 from bot.drafting.products import FinderTables, finder_tables
+from bot.drafting.recommend import ProductLines, product_lines
 from bot.drafting.relevance import text_counts
 from bot.shop.models import Shop
 
@@ -25,6 +27,7 @@ LIBRARIES = ("numpy",)
 class DraftingTables:
     finder: FinderTables
     texts: TextCounts
+    lines: ProductLines
 
 
 def shop_texts(shop: Shop) -> list[str]:
@@ -50,7 +53,7 @@ def shop_texts(shop: Shop) -> list[str]:
 
 
 def build_tables(shop: Shop) -> DraftingTables:
-    return DraftingTables(finder_tables(shop), text_counts(shop_texts(shop)))
+    return DraftingTables(finder_tables(shop), text_counts(shop_texts(shop)), product_lines(shop))
 
 
 def _valid(value: Any) -> bool:

@@ -10,6 +10,7 @@ word names several products equally (「精华」, 「充电器」) none is chos
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -170,7 +171,7 @@ class Naming:
 
 
 @dataclass
-class _Sized:
+class SizedProducts:
     """Products with a size chart: the SKU property that holds their size, their place in
     the shop, and each written form of a size value → the products having that value."""
 
@@ -179,7 +180,7 @@ class _Sized:
     forms: dict[str, list[str]]
 
     @classmethod
-    def of(cls, shop: Shop) -> _Sized:
+    def of(cls, shop: Shop) -> SizedProducts:
         key: dict[str, str] = {}
         order: dict[str, int] = {}
         forms: dict[str, list[str]] = {}
@@ -201,13 +202,16 @@ class _Sized:
 @dataclass(frozen=True)
 class FinderTables:
     """What :class:`ProductFinder` reads from the shop's titles once: the products each kind
-    word names, each title's pieces (matching form) and each product's head nouns. A pure
+    word names, each title's pieces and the whole title (matching form), each product's head
+    nouns and the products each written size names. A pure
     function of the shop (:func:`finder_tables`), kept between starts by
     :mod:`bot.drafting.kept`."""
 
     kinds: list[tuple[str, list[str]]]
     pieces: dict[str, list[str]]
     heads: dict[str, set[str]]
+    sized: SizedProducts
+    titles: dict[str, str]  # product id → its whole title in matching form
 
 
 def finder_tables(shop: Shop) -> FinderTables:
@@ -235,7 +239,10 @@ def finder_tables(shop: Shop) -> FinderTables:
     # Words most titles share (a brand) are no head nouns: counted once over the shop.
     owners_of = Counter(w for ws in heads.values() for w in ws)
     common = {w for w, n in owners_of.items() if n * 2 > len(heads) > 2}
-    return FinderTables(kinds, pieces, {pid: ws - common for pid, ws in heads.items()})
+    return FinderTables(
+        kinds, pieces, {pid: ws - common for pid, ws in heads.items()}, SizedProducts.of(shop),
+        {pid: title for pid, (title, _) in names.items()},
+    )
 
 
 class ProductFinder:
@@ -246,11 +253,11 @@ class ProductFinder:
         self.shop = shop
         self.linker = linker
         self.options = OptionIndexes(shop)
-        self._sized_index: _Sized | None = None  # built at the first size question
         tables = tables or finder_tables(shop)
         self._kinds = tables.kinds
         self._pieces = tables.pieces
         self._heads = tables.heads
+        self._sizes = tables.sized
         self._history: dict[str, str | None] = {}
         self._named: dict[tuple[str, tuple[str, ...]], Naming] = {}
 
@@ -339,27 +346,25 @@ class ProductFinder:
         """Products with a size chart whose sizes the text names (「穿73还是80」), in the shop's
         order; the first ``limit`` of them when it is given (「L码」 names most clothes: whether
         it names one product alone needs two)."""
-        sized = self._sized()
+        sized = self._sizes
         t = canon(text).replace(" ", "")
         # Only products one of whose size values is written in the text (in any of its forms,
         # where a form may name it: not inside a longer ASCII run, not a count or a price) can
         # be named by it; those are checked in full, in the shop's order.
-        maybe: set[str] = set()
-        for form, owners in sized.forms.items():
-            if form in t and written(t, form):
-                maybe.update(owners)
-        out = []
-        for pid in sorted(maybe, key=sized.order.__getitem__):
+        # Each form's owners are in the shop's order: merged lazily, a size most products have
+        # (「XL」 at a big shop) costs only the products read before ``limit`` are found.
+        lists = [owners for form, owners in sized.forms.items() if form in t and written(t, form)]
+        out: list[str] = []
+        last = None
+        for pid in heapq.merge(*lists, key=sized.order.__getitem__):
+            if pid == last:
+                continue
+            last = pid
             if self.options[pid].props(text).get(sized.key[pid]):
                 out.append(pid)
                 if limit is not None and len(out) >= limit:
                     break
         return out
-
-    def _sized(self) -> _Sized:
-        if self._sized_index is None:
-            self._sized_index = _Sized.of(self.shop)
-        return self._sized_index
 
     def history_focus(self, history: Sequence[tuple[str, str]]) -> str | None:
         """The product the conversation was last about: the newest message naming one."""

@@ -10,18 +10,18 @@ from __future__ import annotations
 import heapq
 import operator
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
 
+import numpy as np
 from pydantic import BaseModel
 
 from bot.drafting.matching import core, flat
 from bot.drafting.options import label
-from bot.drafting.products import Naming, product_citation
+from bot.drafting.products import FinderTables, Naming, product_citation
 from bot.drafting.relevance import Question, Relevance, Term, pattern_of
 from bot.errors import TellCustomer
 from bot.money import fmt
@@ -60,6 +60,46 @@ def product_text(p: Product) -> str:
     return " ".join([p.title, p.category, *p.selling_points, *(f"{k}{v}" for k, v in p.attributes.items()), p.usage or ""])
 
 
+@dataclass(frozen=True, eq=False)
+class ProductLines:
+    """Every product's text in matching form in one string, a line each, to find the
+    products that have a word in one pass: the products' ids in the shop's order and where
+    each one's line starts. A pure function of the shop (:func:`product_lines`), kept between
+    starts by :mod:`bot.drafting.kept`."""
+
+    ids: list[str]
+    starts: np.ndarray  # int64, where each product's line starts in ``text``
+    text: str
+
+    @classmethod
+    def of(cls, ids: list[str], lines: list[str]) -> ProductLines:
+        """``lines`` (no line breaks inside) of the products ``ids``, in that order."""
+        starts = np.zeros(len(lines), dtype=np.int64)
+        if lines:
+            np.cumsum([len(line) + 1 for line in lines[:-1]], out=starts[1:])
+        return cls(ids, starts, "\n".join(lines))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProductLines):
+            return NotImplemented
+        return self.ids == other.ids and self.text == other.text and np.array_equal(self.starts, other.starts)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def having(self, pattern: re.Pattern[str]) -> set[str]:
+        """The products whose line ``pattern`` is found in."""
+        at = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
+        if at.size == 0:
+            return set()
+        rows = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
+        ids = self.ids
+        return {ids[i] for i in rows.tolist()}
+
+
+def product_lines(shop: Shop) -> ProductLines:
+    return ProductLines.of(list(shop.products), [flat(product_text(p)) for p in shop.products.values()])
+
+
 _HAVING_SIZE = 20_000  # words whose products are remembered
 _POOLS_SIZE = 256  # pools whose index is remembered
 
@@ -80,7 +120,12 @@ class Recommender:
     """Picks products to suggest, for one shop. Prices are the pricing engine's, cached per
     product, SKU, buyer and set of valid promotions (they change only then)."""
 
-    def __init__(self, shop: Shop, relevance: Relevance) -> None:
+    def __init__(
+        self, shop: Shop, relevance: Relevance, lines: ProductLines | None = None, titles: FinderTables | None = None,
+    ) -> None:
+        """``lines``: the shop's :func:`product_lines` when they were kept (built at the first
+        recommendation by need otherwise); ``titles``: the shop's finder tables, whose titles
+        and title pieces in matching form are read instead of normalising each title again."""
         self.shop = shop
         self.relevance = relevance
         self._prices: dict[tuple[str, str, str, tuple[str, ...]], Decimal] = {}
@@ -93,7 +138,11 @@ class Recommender:
         # The same, by id: what goes with a product is read off a few categories in that
         # order, up to the first products in stock.
         self._by_id = {cat: sorted(ps, key=lambda p: p.id) for cat, ps in self._by_category.items()}
-        self._titles: dict[str, str] = {}  # product id → its title in matching form
+        # product id → its title in matching form, and the pieces of it
+        self._titles: dict[str, str] = titles.titles if titles is not None else {}
+        self._pieces: dict[str, list[str]] | None = titles.pieces if titles is not None else None
+        self._category_forms: dict[str, str] = {}
+        self._titles_of: dict[str, ProductLines] = {}  # category → its products' titles
         self._kinds: dict[str, tuple[str, ...]] = {}  # product id → the words naming its kind
         self._stocked: dict[str, bool] = {}  # product id → in stock (a shop's stock is read once)
         self._kinds_of: dict[tuple[str, ...], list[Product]] = {}  # categories named → their products
@@ -103,12 +152,7 @@ class Recommender:
         self._category_words: dict[str, frozenset[str]] = {}
         self._everything = list(shop.products.values())
         self._all: _PoolIndex | None = None
-        self._texts: dict[str, str] = {}
-        # Every product's text in one string, a line each, to find the products that have a
-        # word in one pass (built on the first recommendation by need).
-        self._lines: str | None = None
-        self._line_starts: list[int] = []
-        self._ids: list[str] = []
+        self._lines = lines
         self._having: dict[str, frozenset[str]] = {}
 
     # --- prices ----------------------------------------------------------------------------
@@ -152,12 +196,6 @@ class Recommender:
         found.sort(key=lambda p: self._order[p.id])
         return found
 
-    def _text(self, p: Product) -> str:
-        text = self._texts.get(p.id)
-        if text is None:
-            text = self._texts[p.id] = product_text(p)
-        return text
-
     # --- by need ---------------------------------------------------------------------------
 
     def matching(self, q: Question) -> set[str]:
@@ -182,14 +220,8 @@ class Recommender:
         if found is not None:
             return found
         if self._lines is None:
-            ids = list(self.shop.products)
-            lines = [flat(self._text(self.shop.products[i])) for i in ids]
-            starts, at = [], 0
-            for line in lines:
-                starts.append(at)
-                at += len(line) + 1
-            self._ids, self._line_starts, self._lines = ids, starts, "\n".join(lines)
-        hits = {self._ids[bisect_right(self._line_starts, m.start()) - 1] for m in pattern_of(word).finditer(self._lines)}
+            self._lines = product_lines(self.shop)
+        hits = self._lines.having(pattern_of(word))
         if len(self._having) >= _HAVING_SIZE:
             self._having.clear()
         found = self._having[word] = frozenset(hits)
@@ -340,7 +372,13 @@ class Recommender:
         """The words naming ``p``'s kind: its category and title parts, in matching form."""
         words = self._kinds.get(p.id)
         if words is None:
-            words = self._kinds[p.id] = tuple(flat(normalize(w)) for w in (p.category, *p.title.split()))
+            pieces = self._pieces.get(p.id) if self._pieces is not None else None
+            if pieces is None:
+                pieces = [flat(normalize(w)) for w in p.title.split()]
+            category = self._category_forms.get(p.category)
+            if category is None:
+                category = self._category_forms[p.category] = flat(normalize(p.category))
+            words = self._kinds[p.id] = (category, *pieces)
         return words
 
     def _in_stock(self, p: Product) -> bool:
@@ -414,15 +452,25 @@ class Recommender:
         product's head nouns by id."""
         words = [flat(normalize(w)) for w in naming_words if w]
         category = flat(normalize(focus.category))  # the category's products all have it
+        members = self._by_category.get(focus.category, [])
+        if words:
+            if category in words:
+                return list(members)
+            titles = self._category_titles(focus.category)
+            having = set().union(*(titles.having(re.compile(re.escape(w))) for w in words))
+            return [p for p in members if p.id in having]
         own_heads = heads(focus.id)
-        out = []
-        for p in self._by_category.get(focus.category, []):
-            if words and not any(w in self._title(p) or w == category for w in words):
-                continue
-            if not words and p.id != focus.id and not (heads(p.id) & own_heads):
-                continue
-            out.append(p)
-        return out
+        return [p for p in members if p.id == focus.id or heads(p.id) & own_heads]
+
+    def _category_titles(self, category: str) -> ProductLines:
+        """The titles of a category's products (matching form), a line each: a word is found
+        in all of them in one pass, not title by title (a category of thousands)."""
+        found = self._titles_of.get(category)
+        if found is None:
+            ids = [p.id for p in self._by_category.get(category, [])]
+            lines = [self._title(self.shop.products[i]) for i in ids]
+            found = self._titles_of[category] = ProductLines.of(ids, lines)
+        return found
 
     def _title(self, p: Product) -> str:
         title = self._titles.get(p.id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
 
@@ -138,11 +138,13 @@ class PassageFile(Sequence[Passage]):
         self._kept: dict[int, Passage] = {}
         self._lock = threading.Lock()
 
-    def __del__(self) -> None:
+    def __del__(self, _close: Callable[[int], None] = os.close) -> None:
+        # ``os.close`` is held here: at the interpreter's exit a module's names may be gone
+        # before this runs (a serving process's start is not collected, see bot.collector).
         fd = getattr(self, "_fd", None)
         if fd is not None:
             try:
-                os.close(fd)
+                _close(fd)
             except OSError:
                 pass
 

@@ -229,6 +229,13 @@ class _CharIndex:
         return [self.strings[i] for i in keep]
 
 
+def _spelled(text: str) -> bool:
+    """``text`` has words a typo can be in: at least two letters or characters besides its
+    digits. A number (「158」, 「90斤」, an order's 「7038」) names a product only as written,
+    in the exact pass; a typo pass would find it inside every title's code."""
+    return sum(ch.isalpha() for ch in text) >= 2
+
+
 class _AliasTable:
     """Every alias with its owners (product, kind, weight), as columns: one dict entry per
     alias and three arrays, not an object per alias and product (millions in a big shop).
@@ -568,7 +575,7 @@ class EntityLinker:
         specific = {
             pid for pid, (score, _) in found.items() if score >= MIN_SCORE
         }
-        if not specific and fuzzy:
+        if not specific and fuzzy and _spelled(norm):
             for pid, hit in self._fuzzy_match(norm, keep=focus_product).items():
                 if hit[0] > found.get(pid, (0.0, []))[0]:
                     found[pid] = hit

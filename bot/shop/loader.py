@@ -255,7 +255,7 @@ def _validate(root: Path) -> Shop:
         raise ShopInvalid(c.problems)
     # Equal values shared (SKU properties, prices, repeated answers): a big shop's products
     # take a fraction of the memory, in this process and in the cached copy.
-    return compact(Shop(
+    shop = compact(Shop(
         root=root,
         info=info,
         products=products,
@@ -266,6 +266,8 @@ def _validate(root: Path) -> Shop:
         orders=seed.orders,
         file_hashes=c.hashes,
     ))
+    shop.sku_owners()  # an order line's SKU is found by key from the first turn on
+    return shop
 
 
 def _check_references(

@@ -548,7 +548,7 @@ class Shop(BaseModel):
     buyers: dict[str, Buyer]
     orders: list[Order]
     file_hashes: dict[str, str] = Field(default_factory=dict)  # relative path -> sha256
-    # SKU id → product id, built at the first look-up (and again when products are added).
+    # SKU id → product id (see sku_owners).
     _sku_owner: dict[str, str] | None = PrivateAttr(default=None)
     _sku_products: int = PrivateAttr(default=-1)
     _content_hash: tuple[int, str] | None = PrivateAttr(default=None)
@@ -559,6 +559,14 @@ class Shop(BaseModel):
 
     def sku(self, sku_id: str) -> tuple[Product, Sku] | None:
         """The product and SKU of ``sku_id``, by key (not a scan of the products)."""
+        pid = self.sku_owners().get(sku_id)
+        product = self.products.get(pid) if pid is not None else None
+        sku = product.sku(sku_id) if product is not None else None
+        return (product, sku) if product is not None and sku is not None else None
+
+    def sku_owners(self) -> dict[str, str]:
+        """SKU id → product id. The loader builds it, so the cached copy of a validated shop
+        holds it too; built again when products were added since."""
         owners = self._sku_owner
         if owners is None or self._sku_products != len(self.products):
             owners = {}
@@ -566,10 +574,7 @@ class Shop(BaseModel):
                 for s in product.skus:
                     owners.setdefault(s.sku_id, product.id)
             self._sku_owner, self._sku_products = owners, len(self.products)
-        pid = owners.get(sku_id)
-        product = self.products.get(pid) if pid is not None else None
-        sku = product.sku(sku_id) if product is not None else None
-        return (product, sku) if product is not None and sku is not None else None
+        return owners
 
     def promotions_at(self, now: datetime) -> list[Promotion]:
         return [p for p in self.promotions if p.valid_at(now)]

@@ -74,7 +74,7 @@ def _by_need_sorting_every_product(
     from decimal import Decimal
 
     from bot.drafting.matching import flat
-    from bot.drafting.recommend import _AROUND, MAX_RECOMMEND, budget_of
+    from bot.drafting.recommend import _AROUND, MAX_RECOMMEND, budget_of, product_text
     from bot.drafting.relevance import Question
     from bot.text.normalize import normalize
 
@@ -90,7 +90,7 @@ def _by_need_sorting_every_product(
             limit = amount * Decimal(str(_AROUND)) if loose else amount
             if rec.unit_price(p, NOW, buyer) > limit:
                 continue
-        scored.append((rec.relevance.score(wishes, rec._text(p)), p))
+        scored.append((rec.relevance.score(wishes, product_text(p)), p))
     if not kind_named:
         scored = [sp for sp in scored if sp[0] > 0]
     scored.sort(key=lambda sp: (-int(sp[1].in_stock), -sp[0], sp[1].id))
