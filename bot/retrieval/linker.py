@@ -229,11 +229,15 @@ class _CharIndex:
         return [self.strings[i] for i in keep]
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?[a-z]{0,3}")  # with a unit written in letters (165cm, 60kg)
+
+
 def _spelled(text: str) -> bool:
-    """``text`` has words a typo can be in: at least two letters or characters besides its
-    digits. A number (「158」, 「90斤」, an order's 「7038」) names a product only as written,
-    in the exact pass; a typo pass would find it inside every title's code."""
-    return sum(ch.isalpha() for ch in text) >= 2
+    """``text`` (normalised) has words a typo can be in: at least two letters or characters
+    besides its numbers. A number (「158」, 「90斤」, 「165cm」, an order's 「7038」) names a
+    product only as written, in the exact pass; a typo pass would find it inside every
+    title's code."""
+    return sum(ch.isalpha() for ch in _NUMBER.sub("", text)) >= 2
 
 
 class _AliasTable:
