@@ -90,7 +90,8 @@ def main() -> None:
     print(f"load before: {load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="xiaoer-turns-") as tmp:
         services = build_services(
-            Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tmp), database_url=None), ephemeral=True
+            Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tmp), database_url=None), ephemeral=True,
+            serving=True,  # as ``xiaoer serve`` starts (see bot.collector)
         )
         bot = services.bot
         buyers = sorted(services.shop.buyers)
