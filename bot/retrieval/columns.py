@@ -78,8 +78,11 @@ class TokenTable(Sequence[list[str]]):
 
     @classmethod
     def load(cls, folder: Path) -> TokenTable:
+        """The table saved in ``folder``. Its ids are mapped, not read: queries never use them
+        (only an ingest does, to reuse a passage's terms), so they take no memory until then
+        (98 MB at 50,000 products)."""
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
-        return cls(terms, np.load(folder / "term_ids.npy"), np.load(folder / "term_offsets.npy"))
+        return cls(terms, np.load(folder / "term_ids.npy", mmap_mode="r"), np.load(folder / "term_offsets.npy"))
 
 
 class TokenTableBuilder:

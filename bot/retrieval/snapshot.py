@@ -38,15 +38,16 @@ def _bm25(tokens: list[list[str]]) -> Any:
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
-def _load_bm25(folder: Path, n: int) -> Any:
+def _load_bm25(folder: Path, n: int, *, mapped: bool = False) -> Any:
     """A saved BM25 index, or None (then it is rebuilt from the tokens) when it is missing,
-    unreadable or of another size."""
+    unreadable or of another size. ``mapped``: its matrices are mapped, not read (a query
+    pages in only its terms' postings)."""
     import bm25s
 
     if not folder.is_dir():
         return None
     try:
-        index = bm25s.BM25.load(str(folder), mmap=False)
+        index = bm25s.BM25.load(str(folder), mmap=mapped, show_progress=False)
     except (OSError, ValueError, KeyError):
         return None
     return index if index.scores.get("num_docs") == n else None
@@ -59,12 +60,15 @@ class _Postings:
     large indexes, and scoring only some rows (one product's passages) looks those rows up
     in each term's sorted passage list instead of scoring every passage."""
 
-    def __init__(self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> None:
+    def __init__(
+        self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+        *, in_order: bool = False,
+    ) -> None:
         self.vocab = vocab
         self.data = data
         self.indptr = indptr
         # Each term's passage list sorted by row, for the binary searches of ``rows`` scoring.
-        if indices.size > 1:
+        if indices.size > 1 and not in_order:
             step = np.diff(indices)
             bounds = np.zeros(indices.size - 1, dtype=bool)
             bounds[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < indices.size)] - 1] = True
@@ -94,13 +98,15 @@ class _Postings:
         return np.bincount(docs, weights=weights, minlength=n)
 
 
-def _postings(index: Any) -> _Postings:
+def _postings(index: Any, *, in_order: bool = False) -> _Postings:
+    """``index``'s postings; ``in_order``: each term's passages are known to be sorted (a
+    generation this code saved), so they are not checked (which would read them all)."""
     scores = getattr(index, "scores", None) or {}
     vocab = getattr(index, "vocab_dict", None) or {}
     if not scores or "data" not in scores:
         empty = np.zeros(0)
         return _Postings({}, empty, np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
-    return _Postings(vocab, scores["data"], scores["indices"], scores["indptr"])
+    return _Postings(vocab, scores["data"], scores["indices"], scores["indptr"], in_order=in_order)
 
 
 @dataclass
@@ -195,6 +201,7 @@ class Snapshot:
     timed: bool = False
     product_rows: dict[str, np.ndarray] = field(default_factory=dict)
     timed_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    postings_in_order: bool = False  # the BM25 postings were saved sorted (see save)
 
     def __post_init__(self) -> None:
         n = len(self.passages)
@@ -227,7 +234,7 @@ class Snapshot:
         self._type_masks: dict[tuple[str, ...], np.ndarray] = {}
         if self.bm25 is None:
             self.bm25 = _bm25(self.tokens.lists())
-        self._postings = _postings(self.bm25)
+        self._postings = _postings(self.bm25, in_order=self.postings_in_order)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -324,10 +331,15 @@ class Snapshot:
             "file_hashes": self.file_hashes,
             "code": self.code,
         }
-        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if self.bm25 is not None and len(self.passages):
             # The BM25 matrices themselves: re-opening then skips re-indexing every passage.
+            # They are saved with each term's passages sorted (as scoring holds them), so a
+            # start maps them without reading them to check.
+            scores = self.bm25.scores
+            scores["data"], scores["indices"] = self._postings.data, self._postings.indices
             self.bm25.save(str(tmp / "bm25"), show_progress=False)
+            meta["postings_in_order"] = True
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp, folder)
         self.folder = folder
         self.passages = PassageFile(folder / "passages.jsonl", offsets)
@@ -341,8 +353,10 @@ class Snapshot:
         offsets = np.load(folder / "passage_offsets.npy")
         passages = PassageFile(folder / "passages.jsonl", offsets)
         vectors = mapped(folder / "vectors.npy")
+        in_order = meta.get("postings_in_order") is True
         return cls(
-            bm25=_load_bm25(folder / "bm25", len(passages)),
+            bm25=_load_bm25(folder / "bm25", len(passages), mapped=in_order),
+            postings_in_order=in_order,
             passages=passages,
             tokens=TokenTable.load(folder),
             vectors=vectors,

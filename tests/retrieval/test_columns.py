@@ -94,3 +94,34 @@ def test_a_snapshot_of_an_older_format_is_rebuilt_not_misread(tmp_path: Path) ->
     assert [h.passage.id for h in again.search("龙井多少钱", k=3)] == [
         h.passage.id for h in first.search("龙井多少钱", k=3)
     ]
+
+
+def test_a_loaded_generation_maps_its_terms_and_postings_and_scores_as_built(tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    shop = load_shop(FIXTURES / "snack_shop")
+    in_memory = open_retriever(shop, Settings()).snapshot
+    open_retriever(shop, Settings(), persist_dir=tmp_path / "index")
+    reopened = open_retriever(load_shop(FIXTURES / "snack_shop"), Settings(), persist_dir=tmp_path / "index").snapshot
+    assert reopened.folder is not None and reopened.postings_in_order
+    # Mapped, not read: a query pages in only what it scores.
+    assert isinstance(reopened.table.ids, np.memmap)
+    assert isinstance(reopened.bm25.scores["data"], np.memmap)
+    assert isinstance(reopened.bm25.scores["indices"], np.memmap)
+    # A generation saved before the postings were known to be sorted is checked, and reads the same.
+    meta = reopened.folder / "meta.json"
+    doc = json.loads(meta.read_text(encoding="utf-8"))
+    del doc["postings_in_order"]
+    meta.write_text(json.dumps(doc), encoding="utf-8")
+    older = Snapshot.load(reopened.folder)
+    assert not older.postings_in_order
+    tokenizer = shop_tokenizer(shop)
+    rows = np.arange(0, len(in_memory), 3)
+    for query in QUERIES:
+        terms = search_terms(tokenizer, query)
+        want = in_memory.bm25_scores(terms)
+        for snap in (reopened, older):
+            np.testing.assert_allclose(snap.bm25_scores(terms), want)
+            np.testing.assert_allclose(snap.bm25_scores(terms, rows), want[rows])
