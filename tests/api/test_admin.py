@@ -47,3 +47,27 @@ def test_admin_creates_agents_and_reingests_a_changed_shop(tmp_path: Path, agent
         assert broken.status_code == 422
         assert any("titel" in p for p in broken.json()["detail"])
         assert client.get("/healthz").json()["status"] == "ok"  # still serving the last good shop
+
+
+def test_a_reload_gives_the_replaced_start_back_to_the_collector(tmp_path: Path, agent_login) -> None:
+    """A serving start is left out of garbage collections (bot.collector); once a reload has
+    replaced it, it is collected like any garbage."""
+    import gc
+
+    from bot import collector
+
+    shop_dir = tmp_path / "shop"
+    shutil.copytree(KNOWLEDGE, shop_dir)
+    settings = Settings(shop_dir=shop_dir, data_dir=tmp_path / "var")
+    try:
+        services = build_services(settings, ids=SequentialIds(), serving=True)
+        services.accounts.create("boss", "boss-password", "admin")
+        old_product = next(iter(services.shop.products.values()))
+        assert gc.get_freeze_count() > 0
+        with TestClient(create_app(settings, services)) as client:
+            admin = agent_login(client, "boss", "boss-password")
+            assert client.post("/api/admin/reingest", headers=admin).status_code == 200
+            assert gc.get_freeze_count() == 0
+            assert any(o is old_product for o in gc.get_objects())
+    finally:
+        collector.release()
