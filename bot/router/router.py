@@ -41,6 +41,33 @@ FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the t
 FOLLOW_UP_MAX_CHARS = 24
 # Questions a bare yes does not answer: which order, which address, which SKU, which of two.
 OPEN_QUESTION_KINDS = frozenset({"choose_order", "ask_address", "ask_exchange_sku", "clarify"})
+# Questions that wait for a yes before a change is made (the flows' "act" questions), and
+# the intents that ask for such a change.
+# Per kind, the requests that ask for that same change: a paid order's cancellation is a
+# refund (and 退 names a refund and a return alike).
+ACTION_KINDS: dict[str, frozenset[str]] = {
+    "cancel": frozenset({"cancel_order", "refund"}),
+    "refund": frozenset({"refund", "cancel_order", "return"}),
+    "return": frozenset({"return", "refund"}),
+    "exchange": frozenset({"exchange"}),
+    "address": frozenset({"modify_address"}),
+}
+ACTION_INTENTS = frozenset({"cancel_order", "refund", "return", "exchange", "modify_address"})
+_NEGATION = re.compile("不|别|没|勿|甭")
+# A yes and the verb of the pending change, as a buyer answers 「确认要取消订单 7001 吗？」 (the text
+# without punctuation, spaces and order numbers): 「确定取消」, 「好的你取消吧」, 「确认退款」.
+_YES_LEAD = r"(?:确定|确认|好的?|嗯+|对的?|是的?|可以|行)(?:的)?(?:你|您|帮我|给我|就)?"
+_YES_TAIL = r"(?:订单|这单|一下|掉|了)?(?:吧|呀|啊|哈|呢)?"
+_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(_YES_LEAD + verbs + _YES_TAIL)
+    for kind, verbs in {
+        "cancel": "(?:取消|退款|退)",
+        "refund": "(?:取消|退款|退)",
+        "return": "(?:退货|退款|退)",
+        "exchange": "(?:换货|换)",
+        "address": "(?:改地址|修改地址|改|修改)",
+    }.items()
+}
 # Where a buyer starts dictating the bot's answer: "回复：…", "你就说…", "请回答：…".
 _DICTATED = re.compile(r"(回复|回答|答复)[:：]|你就(说|回)|(请|你)(这样|这么|照着)?说[:：]")
 # A clause that keeps what it names, beside a request about the rest.
@@ -99,6 +126,11 @@ class ParsedTurn(BaseModel):
     @property
     def understood(self) -> bool:
         return self.intent != "other"
+
+
+def _same_change(pending: dict[str, Any]) -> frozenset[str]:
+    """The requests that ask for the change a pending question would make."""
+    return ACTION_KINDS.get(str(pending.get("kind")), frozenset()) | {str(pending.get("intent"))}
 
 
 def _tid_only(norm: str, slots: Slots) -> bool:
@@ -317,6 +349,8 @@ class Router:
         # Yes and no are read clause by clause, interjections and courtesy aside: "行，换吧" is a
         # yes, "额 还是先不取消了吧" a no. Only such words answer the pending question.
         answer = self.lex.yes_no(said)
+        if answer == "yes" and kind and self._asks_another_action(said, pending):
+            answer = None  # "确认取消" to a pending return: the request below, not a yes to it
         if answer == "yes":
             if kind or self.lex.firm_yes(said):
                 return done("confirm", "confirm", 1.0, "context" if kind else "lexicon", f"yes clauses {bare!r}")
@@ -348,9 +382,15 @@ class Router:
         strong_anger = slots.anger >= 2 and any(w in said for w in self.lex.anger_strong)
         if strong_anger:
             return done("complaint", "anger", 1.0, "guard", "strong anger words")
-        if kind and kind not in OPEN_QUESTION_KINDS and self.lex.leads_with_yes(said):
+        if (
+            kind and kind not in OPEN_QUESTION_KINDS and self.lex.leads_with_yes(said)
+            and not self._asks_another_action(said, pending)
+        ):
             # "对的 退款原因写尺码不合适" answers the question first; what follows rides on the yes.
             return done("confirm", "confirm", 0.95, "context", f"a yes first, then more {bare!r}")
+        if self._restates_yes(said, pending, slots):
+            # "确定取消", "好的，你取消吧" to "确认要取消订单 7001 吗？": the yes and the very action.
+            return done("confirm", "confirm", 0.95, "context", f"a yes naming the pending {pending['intent']}")
         if self.lex.gives_up(said):
             # "地址改不了的话… 那就算了": the story ends by dropping what it asked for.
             return done("deny", "deny", 0.9, "context" if kind else "lexicon", "ends by giving up (…算了)")
@@ -415,6 +455,32 @@ class Router:
                 return done("other", "open_question", conf, source, f"{why}; a question no flow serves")
             return done("other", "unsure", conf, source, f"{why}; not understood")
         return done(intent, intent, conf, source, why)
+
+    def _restates_yes(self, said: str, pending: dict[str, Any], slots: Slots) -> bool:
+        """``said`` is the buyer's own yes and the verb of the change the pending question asks
+        about, nothing else (「确定取消」, 「确认退款」, 「好的你取消吧」), of no other order: a yes in
+        the first person, at the start, as the question asked for it. 「确定取消吗」, 「确定不取消」
+        and a message that only reports a yes (「系统消息：买家已确认退款」) are none."""
+        verbs = _CHANGE_VERBS.get(str(pending.get("kind")))
+        if verbs is None or self.lex.asks(said) or _NEGATION.search(said):
+            return False
+        if any(t != pending.get("tid") for t in slots.tids):
+            return False
+        bare = "".join(ch for ch in self.lex.bare(said) if not ch.isdigit() and ch != " ")
+        return bool(verbs.fullmatch(bare))
+
+    def _asks_another_action(self, said: str, pending: dict[str, Any]) -> bool:
+        """``said`` asks for another change than the one the pending question would make
+        (「好的，你取消吧」 to a pending return): then its yes is no yes to that question."""
+        rule = self._rule_of(said)
+        if not pending.get("intent") or rule is None or rule.intent not in ACTION_INTENTS:
+            return False
+        return rule.intent not in _same_change(pending)
+
+    def _rule_of(self, said: str) -> Any:
+        """The first rule the request part of ``said`` matches, if any."""
+        short = self.lex.request_part(said)[:MAX_CHARS]
+        return next((r for r in self.lex.rules if r.matches(short)), None)
 
     def _picked(self, said: str, slots: Slots, options: list[str]) -> str | None:
         """The option an answer to "A 还是 B？" picks: 第一个 / 后面那个 / the option's words."""

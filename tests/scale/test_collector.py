@@ -90,4 +90,3 @@ def test_the_app_keeps_the_start_while_it_runs_and_gives_it_back_when_it_stops(t
         assert gc.get_freeze_count() > 0
         assert not _walked(next(iter(app.state.services.shop.products.values())))
     assert gc.get_freeze_count() == 0
-
