@@ -41,10 +41,9 @@ FOLLOW_UP_BELOW = 0.5  # a short question under this confidence carries on the t
 FOLLOW_UP_MAX_CHARS = 24
 # Questions a bare yes does not answer: which order, which address, which SKU, which of two.
 OPEN_QUESTION_KINDS = frozenset({"choose_order", "ask_address", "ask_exchange_sku", "clarify"})
-# Questions that wait for a yes before a change is made (the flows' "act" questions), and
-# the intents that ask for such a change.
-# Per kind, the requests that ask for that same change: a paid order's cancellation is a
-# refund (and 退 names a refund and a return alike).
+# The questions that wait for a yes before a change is made (the flows' "act" questions) and,
+# per kind, the requests that ask for that same change: a paid order's cancellation is a
+# refund (and 退 names a refund and a return alike). Then every request for a change.
 ACTION_KINDS: dict[str, frozenset[str]] = {
     "cancel": frozenset({"cancel_order", "refund"}),
     "refund": frozenset({"refund", "cancel_order", "return"}),
