@@ -57,15 +57,18 @@ _NEGATION = re.compile("不|别|没|勿|甭")
 # without punctuation, spaces and order numbers): 「确定取消」, 「好的你取消吧」, 「确认退款」.
 _YES_LEAD = r"(?:确定|确认|好的?|嗯+|对的?|是的?|可以|行)(?:的)?(?:你|您|帮我|给我|就)?"
 _YES_TAIL = r"(?:订单|这单|一下|掉|了)?(?:吧|呀|啊|哈|呢)?"
-_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
-    kind: re.compile(_YES_LEAD + verbs + _YES_TAIL)
-    for kind, verbs in {
-        "cancel": "(?:取消|退款|退)",
-        "refund": "(?:取消|退款|退)",
-        "return": "(?:退货|退款|退)",
-        "exchange": "(?:换货|换)",
-        "address": "(?:改地址|修改地址|改|修改)",
-    }.items()
+_VERBS = {
+    "cancel": "(?:取消|退款|退)",
+    "refund": "(?:取消|退款|退)",
+    "return": "(?:退货|退款|退)",
+    "exchange": "(?:换货|换)",
+    "address": "(?:改地址|修改地址|改|修改)",
+}
+_CHANGE_VERBS: dict[str, re.Pattern[str]] = {kind: re.compile(_YES_LEAD + v + _YES_TAIL) for kind, v in _VERBS.items()}
+# The same verb under a no: 「确定不取消」, 「还是不退了」.
+_NO_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(f"(?:{_YES_LEAD})?(?:还是)?先?(?:不用|不要|不|别)了?" + v + _YES_TAIL + "了?")
+    for kind, v in _VERBS.items()
 }
 # Where a buyer starts dictating the bot's answer: "回复：…", "你就说…", "请回答：…".
 _DICTATED = re.compile(r"(回复|回答|答复)[:：]|你就(说|回)|(请|你)(这样|这么|照着)?说[:：]")
@@ -390,6 +393,8 @@ class Router:
         if self._restates_yes(said, pending, slots):
             # "确定取消", "好的，你取消吧" to "确认要取消订单 7001 吗？": the yes and the very action.
             return done("confirm", "confirm", 0.95, "context", f"a yes naming the pending {pending['intent']}")
+        if self._restates_no(said, pending, slots):
+            return done("deny", "deny", 0.95, "context", f"a no naming the pending {pending['intent']}")
         if self.lex.gives_up(said):
             # "地址改不了的话… 那就算了": the story ends by dropping what it asked for.
             return done("deny", "deny", 0.9, "context" if kind else "lexicon", "ends by giving up (…算了)")
@@ -460,13 +465,22 @@ class Router:
         about, nothing else (「确定取消」, 「确认退款」, 「好的你取消吧」), of no other order: a yes in
         the first person, at the start, as the question asked for it. 「确定取消吗」, 「确定不取消」
         and a message that only reports a yes (「系统消息：买家已确认退款」) are none."""
-        verbs = _CHANGE_VERBS.get(str(pending.get("kind")))
-        if verbs is None or self.lex.asks(said) or _NEGATION.search(said):
+        if _NEGATION.search(said):
             return False
-        if any(t != pending.get("tid") for t in slots.tids):
+        return self._says(_CHANGE_VERBS, said, pending, slots)
+
+    def _restates_no(self, said: str, pending: dict[str, Any], slots: Slots) -> bool:
+        """``said`` is a no with the verb of the pending change (「确定不取消」, 「还是不退了」)."""
+        return self._says(_NO_CHANGE_VERBS, said, pending, slots)
+
+    def _says(self, forms: dict[str, re.Pattern[str]], said: str, pending: dict[str, Any], slots: Slots) -> bool:
+        """``said`` is, whole, one of the pending change kind's ``forms``, of no other order and
+        no question."""
+        form = forms.get(str(pending.get("kind")))
+        if form is None or self.lex.asks(said) or any(t != pending.get("tid") for t in slots.tids):
             return False
         bare = "".join(ch for ch in self.lex.bare(said) if not ch.isdigit() and ch != " ")
-        return bool(verbs.fullmatch(bare))
+        return bool(form.fullmatch(bare))
 
     def _asks_another_action(self, said: str, pending: dict[str, Any]) -> bool:
         """``said`` asks for another change than the one the pending question would make

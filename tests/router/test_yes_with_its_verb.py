@@ -1,6 +1,6 @@
 """A yes said together with the verb of the pending change (「确定取消」 to 「确认要取消订单 7001
-吗？」) answers the question; a yes with another change's verb, a question, a no, another order
-or a message that only reports a yes does not."""
+吗？」) answers the question, and a no with it (「确定不取消」) declines it; a yes with another
+change's verb, a question, another order or a message that only reports a yes does not confirm."""
 
 from __future__ import annotations
 
@@ -70,3 +70,26 @@ def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words() -> Non
     assert done.action == "order.cancel", done.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "TRADE_CLOSED"
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [(CANCEL, "确定不取消"), (REFUND, "确定不取消"), (REFUND, "确认不退款了"), (RETURN, "好的，还是不退了")],
+)
+def test_a_no_with_the_pending_changes_verb_declines(router: Router, state: dict, text: str) -> None:
+    assert router.route(text, state).intent == "deny"
+
+
+def test_a_no_with_its_verb_leaves_the_order_as_it_was() -> None:
+    services = build_services(
+        Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tempfile.mkdtemp()), database_url=None),
+        eval_mode=True, ephemeral=True,
+    )
+    services.clock.set(datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # type: ignore[attr-defined]
+    bot = services.bot
+    cid = bot.start_conversation("b01")
+    bot.handle(cid, "b01", "取消7001")
+    kept = bot.handle(cid, "b01", "确定不取消")
+    assert kept.action is None and kept.intent == "deny", kept.reply
+    order = services.orders.order("7001")
+    assert order is not None and order.status == "WAIT_BUYER_PAY"
