@@ -12,8 +12,9 @@ import pytest
 
 from bot.config import Settings
 from bot.router.router import Router, build_router
-from bot.services import build_services
+from bot.services import Services, build_services
 from bot.shop import load_shop
+from bot.turns import TurnResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CANCEL = {"pending": {"id": "act1", "kind": "cancel", "intent": "cancel_order", "tid": "7001"}}
@@ -56,17 +57,21 @@ def test_anything_else_does_not(router: Router, state: dict, text: str) -> None:
     assert router.route(text, state).intent != "confirm"
 
 
-def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words() -> None:
+def _after_cancel_asked(answer: str) -> tuple[Services, TurnResult]:
+    """The demo shop's buyer b01 asks to cancel the unpaid order 7001, then answers ``answer``."""
     services = build_services(
         Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tempfile.mkdtemp()), database_url=None),
         eval_mode=True, ephemeral=True,
     )
     services.clock.set(datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # type: ignore[attr-defined]
-    bot = services.bot
-    cid = bot.start_conversation("b01")
-    asked = bot.handle(cid, "b01", "取消7001")
+    cid = services.bot.start_conversation("b01")
+    asked = services.bot.handle(cid, "b01", "取消7001")
     assert "确认要取消订单 7001" in asked.reply
-    done = bot.handle(cid, "b01", "确定取消")
+    return services, services.bot.handle(cid, "b01", answer)
+
+
+def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words() -> None:
+    services, done = _after_cancel_asked("确定取消")
     assert done.action == "order.cancel", done.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "TRADE_CLOSED"
@@ -81,15 +86,7 @@ def test_a_no_with_the_pending_changes_verb_declines(router: Router, state: dict
 
 
 def test_a_no_with_its_verb_leaves_the_order_as_it_was() -> None:
-    services = build_services(
-        Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tempfile.mkdtemp()), database_url=None),
-        eval_mode=True, ephemeral=True,
-    )
-    services.clock.set(datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # type: ignore[attr-defined]
-    bot = services.bot
-    cid = bot.start_conversation("b01")
-    bot.handle(cid, "b01", "取消7001")
-    kept = bot.handle(cid, "b01", "确定不取消")
+    services, kept = _after_cancel_asked("确定不取消")
     assert kept.action is None and kept.intent == "deny", kept.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "WAIT_BUYER_PAY"
