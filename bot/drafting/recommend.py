@@ -375,11 +375,15 @@ class Recommender:
             pieces = self._pieces.get(p.id) if self._pieces is not None else None
             if pieces is None:
                 pieces = [flat(normalize(w)) for w in p.title.split()]
-            category = self._category_forms.get(p.category)
-            if category is None:
-                category = self._category_forms[p.category] = flat(normalize(p.category))
-            words = self._kinds[p.id] = (category, *pieces)
+            words = self._kinds[p.id] = (self._category_form(p.category), *pieces)
         return words
+
+    def _category_form(self, category: str) -> str:
+        """``category`` in matching form, worked out once per category."""
+        form = self._category_forms.get(category)
+        if form is None:
+            form = self._category_forms[category] = flat(normalize(category))
+        return form
 
     def _in_stock(self, p: Product) -> bool:
         found = self._stocked.get(p.id)
@@ -451,7 +455,7 @@ class Recommender:
         titles share (a cup is no cheaper stove, though both are 茶具). ``heads`` gives a
         product's head nouns by id."""
         words = [flat(normalize(w)) for w in naming_words if w]
-        category = flat(normalize(focus.category))  # the category's products all have it
+        category = self._category_form(focus.category)  # the category's products all have it
         members = self._by_category.get(focus.category, [])
         if words:
             if category in words:
