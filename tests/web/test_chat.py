@@ -116,3 +116,26 @@ def test_a_reload_keeps_the_conversation(pages) -> None:
     page.wait_for_selector("body[data-ready='1']")
     expect(page.get_by_test_id("msg-buyer")).to_have_count(1)
     expect(page.locator(REPLY)).to_have_count(count)
+
+
+def test_a_reply_takes_its_room_before_it_types_so_the_card_below_stays_put(pages, shop) -> None:
+    order = shipped_order(shop)
+    page = pages.buyer(buyer_id=order.buyer)
+    page.evaluate(
+        """() => {
+          window.typingHeights = [];
+          const box = document.getElementById('messages');
+          new MutationObserver(() => {
+            const typing = box.querySelector('.msg-text.typing');
+            if (typing) window.typingHeights.push(typing.getBoundingClientRect().height);
+          }).observe(box, { subtree: true, childList: true, characterData: true });
+        }"""
+    )
+    send(page, "我的订单")
+    expect(page.get_by_test_id("card-orders-row").first).to_be_visible()
+    expect(page.locator(".msg-text.typing")).to_have_count(0)
+
+    # The reply typed over several frames, and its bubble never grew while it did.
+    heights = page.evaluate("window.typingHeights")
+    assert len(heights) > 3, heights
+    assert len(set(heights)) == 1, heights

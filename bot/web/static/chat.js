@@ -264,18 +264,26 @@ function adoptStream(turnId, text, created) {
   return node;
 }
 
-/** Reveal a reply progressively (the page's "streaming"), finishing within about half a second. */
+/** Reveal a reply progressively (the page's "streaming"), finishing within about half a second.
+ * The whole text takes its room at once, so a card or button below it stays where it is. */
 function typewrite(box, text) {
   const chars = Array.from(text);
   const step = Math.max(1, Math.ceil(chars.length / 28));
-  let shown = 0;
+  const typed = el("span", { class: "typed" });
+  const rest = el("span", { class: "untyped", "aria-hidden": "true" });
+  box.replaceChildren(typed, rest);
   box.classList.add("typing");
+  let shown = 0;
   const tick = () => {
     shown = Math.min(chars.length, shown + step);
-    box.textContent = chars.slice(0, shown).join("");
-    scrollDown();
-    if (shown < chars.length) setTimeout(tick, 16);
-    else box.classList.remove("typing");
+    if (shown < chars.length) {
+      typed.textContent = chars.slice(0, shown).join("");
+      rest.textContent = chars.slice(shown).join("");
+      setTimeout(tick, 16);
+    } else {
+      box.classList.remove("typing");
+      box.textContent = text;
+    }
   };
   tick();
 }
