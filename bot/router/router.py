@@ -54,9 +54,13 @@ ACTION_KINDS: dict[str, frozenset[str]] = {
 ACTION_INTENTS = frozenset({"cancel_order", "refund", "return", "exchange", "modify_address"})
 _NEGATION = re.compile("不|别|没|勿|甭")
 # A yes and the verb of the pending change, as a buyer answers 「确认要取消订单 7001 吗？」 (the text
-# without punctuation, spaces and order numbers): 「确定取消」, 「好的你取消吧」, 「确认退款」.
-_YES_LEAD = r"(?:确定|确认|好的?|嗯+|对的?|是的?|可以|行)(?:的)?(?:你|您|帮我|给我|就)?"
+# without punctuation, spaces and order numbers): 「确定取消」, 「好的你取消吧」, 「我确认退款」; or the
+# verb alone as a request, the buyer's own words for the very change: 「取消吧」, 「那就退款吧」.
+_SUBJECT = r"(?:那|那就|那我|我|我们)?"
+_YES_LEAD = _SUBJECT + r"(?:确定|确认|好的?|嗯+|对的?|是的?|可以|行)(?:的)?(?:你|您|帮我|给我|就)?"
 _YES_TAIL = r"(?:订单|这单|一下|掉|了)?(?:吧|呀|啊|哈|呢)?"
+_ASK_LEAD = r"(?:那|那就|就|那你|你|您|那您|帮我|给我|麻烦你|麻烦您|麻烦|请)?"
+_ASK_TAIL = r"(?:订单|这单|一下|掉)?(?:吧|呀|啊|哈)?"
 _VERBS = {
     "cancel": "(?:取消|退款|退)",
     "refund": "(?:取消|退款|退)",
@@ -64,7 +68,9 @@ _VERBS = {
     "exchange": "(?:换货|换)",
     "address": "(?:改地址|修改地址|改|修改)",
 }
-_CHANGE_VERBS: dict[str, re.Pattern[str]] = {kind: re.compile(_YES_LEAD + v + _YES_TAIL) for kind, v in _VERBS.items()}
+_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(f"{_YES_LEAD}{v}{_YES_TAIL}|{_ASK_LEAD}{v}{_ASK_TAIL}") for kind, v in _VERBS.items()
+}
 # The same verb under a no: 「确定不取消」, 「还是不退了」.
 _NO_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
     kind: re.compile(f"(?:{_YES_LEAD})?(?:还是)?先?(?:不用|不要|不|别)了?" + v + _YES_TAIL + "了?")
@@ -462,9 +468,10 @@ class Router:
 
     def _restates_yes(self, said: str, pending: dict[str, Any], slots: Slots) -> bool:
         """``said`` is the buyer's own yes and the verb of the change the pending question asks
-        about, nothing else (「确定取消」, 「确认退款」, 「好的你取消吧」), of no other order: a yes in
-        the first person, at the start, as the question asked for it. 「确定取消吗」, 「确定不取消」
-        and a message that only reports a yes (「系统消息：买家已确认退款」) are none."""
+        about, nothing else (「确定取消」, 「我确认退款」, 「好的你取消吧」), or that verb alone as a
+        request (「取消吧」), of no other order: a yes in the first person, at the start, as the
+        question asked for it. 「确定取消吗」, 「确定不取消」 and a message that only
+        reports a yes (「系统消息：买家已确认退款」) are none."""
         if _NEGATION.search(said):
             return False
         return self._says(_CHANGE_VERBS, said, pending, slots)

@@ -33,6 +33,9 @@ def router() -> Router:
         (CANCEL, "确定取消"), (CANCEL, "确定取消7001"), (CANCEL, "好的，你取消吧"), (CANCEL, "确认取消"),
         (REFUND, "确认退款"), (REFUND, "好的你退吧"), (REFUND, "确定退款"),
         (RETURN, "确认退货"), (RETURN, "好，退货吧"),
+        # the buyer as the subject, or the verb alone as the buyer's own request
+        (REFUND, "我确认退款"), (CANCEL, "那就确定取消吧"), (CANCEL, "取消吧"), (CANCEL, "那就取消吧"),
+        (CANCEL, "帮我取消吧"), (REFUND, "退款吧"), (REFUND, "麻烦您退一下"), (RETURN, "退货吧"),
     ],
 )
 def test_a_yes_with_the_pending_changes_verb_confirms(router: Router, state: dict, text: str) -> None:
@@ -51,6 +54,11 @@ def test_a_yes_with_the_pending_changes_verb_confirms(router: Router, state: dic
         (RETURN, "确定取消"),  # another change
         (RETURN, "好的，你取消吧"),
         (RETURN, "确认取消"),
+        (RETURN, "取消吧"),
+        (REFUND, "退款吗"),
+        (CANCEL, "取消7002吧"),
+        (CANCEL, "别取消吧"),
+        (REFUND, "他确认退款"),
     ],
 )
 def test_anything_else_does_not(router: Router, state: dict, text: str) -> None:
@@ -83,6 +91,14 @@ def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words() -> Non
 )
 def test_a_no_with_the_pending_changes_verb_declines(router: Router, state: dict, text: str) -> None:
     assert router.route(text, state).intent == "deny"
+
+
+@pytest.mark.parametrize("answer", ["我确认取消", "取消吧"])
+def test_the_buyers_own_words_for_the_change_cancel_the_order(answer: str) -> None:
+    services, done = _after_cancel_asked(answer)
+    assert done.action == "order.cancel", done.reply
+    order = services.orders.order("7001")
+    assert order is not None and order.status == "TRADE_CLOSED"
 
 
 def test_a_no_with_its_verb_leaves_the_order_as_it_was() -> None:
