@@ -45,9 +45,8 @@ from bot.retrieval.embedders import Embedder, HashingEmbedder
 from bot.retrieval.passages import Passage, index_text
 from bot.retrieval.snapshot import Snapshot
 from bot.retrieval.vectordocs import VectorDocs, product_doc_id, vector_docs
-from bot.retrieval.vocab import SHORT_LINE, search_terms
+from bot.retrieval.ingest_workers import prepare_passages
 from bot.shop.models import Shop
-from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
 
 BATCH = 4096  # passages per step; chroma accepts at most ~5,400 per call
@@ -377,19 +376,21 @@ class IndexStore:
         report.embedded = len(todo)
 
         bar = _progress(progress, len(todo))
-        line_cache: dict[str, str] = {}
         hashing = isinstance(embedder, HashingEmbedder)
-        for start in range(0, len(todo), BATCH):
+        all_texts = [index_text(passages[i]) for i in todo]
+        # Normalised once, then shared by the BM25 terms and the hashed vectors; a big shop's
+        # batches are prepared in worker processes while this one stores the batches back.
+        prepared = prepare_passages(tokenizer, embedder, all_texts, BATCH)
+        for start, ready in zip(range(0, len(todo), BATCH), prepared):
             batch = todo[start : start + BATCH]
-            texts = [index_text(passages[i]) for i in batch]
-            # Normalised once, then shared by the BM25 terms and the hashed vectors.
-            norms = [normalize_lines(text, line_cache) for text in texts]
-            for i, norm in zip(batch, norms):
-                tokens.set(i, search_terms(tokenizer, norm, normalized=True))
-            if hashing:
-                vectors[batch] = _checked(embedder, embedder.embed_array(norms, normalized=True), len(batch))
+            for i, terms in zip(batch, ready.terms):
+                tokens.set(i, terms)
+            if ready.vectors is not None:
+                vectors[batch] = _checked(embedder, ready.vectors, len(batch))
+            elif hashing:
+                vectors[batch] = _checked(embedder, embedder.embed_array(ready.norms, normalized=True), len(batch))
             else:
-                vectors[batch] = _as_array(embedder, texts)
+                vectors[batch] = _as_array(embedder, all_texts[start : start + BATCH])
             bar(len(batch))
         bar(0, done=True)
         # chroma gets a document per product and per other passage; those whose digest it
@@ -442,21 +443,6 @@ def _checked(embedder: Embedder, rows: np.ndarray, n: int) -> np.ndarray:
     if rows.shape != (n, embedder.dim):
         raise ValueError(f"embedder returned shape {rows.shape}, expected ({n}, {embedder.dim})")
     return rows
-
-
-def normalize_lines(text: str, cache: dict[str, str]) -> str:
-    """``text`` normalised line by line; short lines (a title line, a type's aspect words)
-    repeat across passages and are normalised once, through ``cache``."""
-    out = []
-    for line in text.split("\n"):
-        if len(line) <= SHORT_LINE:
-            norm = cache.get(line)
-            if norm is None:
-                norm = cache[line] = normalize(line)
-            out.append(norm)
-        else:
-            out.append(normalize(line))
-    return "\n".join(out)
 
 
 def _progress(enabled: bool, total: int) -> Any:

@@ -176,17 +176,29 @@ def shop_terms(shop: Shop, config: DelexConfig) -> dict[str, str]:
     skip = config.keep | stopwords()
     plain = ShopTokenizer()  # jieba's own dictionary: the shop's words would stay whole
 
-    def add(word: str, placeholder: str, min_len: int | None = None) -> None:
-        word = normalize(word).strip()
-        if len(word) < (config.min_len if min_len is None else min_len) or word in skip:
-            return
-        if _DIGITS.match(word):
-            return  # bare numbers are order ids, quantities and heights as often
-        terms.setdefault(word, placeholder)
+    normalized: dict[str, str] = {}  # products share most of their words: normalise each once
 
+    def add(word: str, placeholder: str, min_len: int | None = None) -> None:
+        norm = normalized.get(word)
+        if norm is None:
+            norm = normalized[word] = normalize(word).strip()
+        if len(norm) < (config.min_len if min_len is None else min_len) or norm in skip:
+            return
+        if _DIGITS.match(norm):
+            return  # bare numbers are order ids, quantities and heights as often
+        terms.setdefault(norm, placeholder)
+
+    # A word added again with the same placeholder changes nothing (the first one stands), so
+    # a SKU value, category or attribute value met before is skipped whole.
+    seen_props: set[tuple[str, str]] = set()
+    seen_categories: set[str] = set()
+    seen_values: set[str] = set()
     for product in shop.products.values():
         for sku in product.skus:
             for key, value in sku.props.items():
+                if (key, value) in seen_props:
+                    continue
+                seen_props.add((key, value))
                 placeholder = config.placeholder_for_prop(key)
                 # One-letter sizes (S, M, L) are words here; one Chinese character is not.
                 shortest = 1 if value.isascii() else config.min_len
@@ -200,16 +212,22 @@ def shop_terms(shop: Shop, config: DelexConfig) -> dict[str, str]:
         add(product.title, config.product)
         for word in _title_words(normalize(product.title), config.min_len, plain):
             add(word, config.product)
-        category = normalize(product.category)
-        add(category, config.product)
-        for k in range(1, len(category) - 1):
-            add(category[k:], config.product)
+        if product.category not in seen_categories:
+            seen_categories.add(product.category)
+            category = normalize(product.category)
+            add(category, config.product)
+            for k in range(1, len(category) - 1):
+                add(category[k:], config.product)
         for sku in product.skus:
             add(sku.sku_id, config.product)
         add(product.id, config.product)
     for product in shop.products.values():
         for value in product.attributes.values():
-            for part in pieces(str(value)):
+            text = str(value)
+            if text in seen_values:
+                continue
+            seen_values.add(text)
+            for part in pieces(text):
                 if len(part) <= 8:
                     add(part, config.attribute)
     return terms

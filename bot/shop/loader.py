@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.errors import ShopInvalid, ShopProblem
 from bot.orders import ledger
-from bot.shop import yamlio
+from bot.shop import yamlio, yamlpool
 from bot.shop.compact import compact
 from bot.shop.models import (
     FaqEntry,
@@ -29,6 +29,7 @@ from bot.shop.models import (
     Shop,
     ShopInfo,
 )
+from bot.shop.yamlpool import ParsedFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,18 +83,30 @@ class _Collector:
             return None
 
     def yaml_model(
-        self, path: Path, model: type[M], wrap: str | None = None, tz: Any = None
+        self,
+        path: Path,
+        model: type[M],
+        wrap: str | None = None,
+        tz: Any = None,
+        parsed: ParsedFile | None = None,
     ) -> M | None:
-        text = self.read(path)
-        if text is None:
-            return None
-        try:
-            data = yamlio.load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = str(mark.line + 1) if mark is not None else ""
-            self.add(path, where, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
-            return None
+        """The file's data validated as ``model``; ``parsed`` is the file already read and
+        parsed elsewhere (:mod:`bot.shop.yamlpool`)."""
+        text: str | None = None
+        if parsed is not None:
+            self.hashes[self.rel(path)] = parsed.sha256
+            data = parsed.data
+        else:
+            text = self.read(path)
+            if text is None:
+                return None
+            try:
+                data = yamlio.load(text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = str(mark.line + 1) if mark is not None else ""
+                self.add(path, where, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
+                return None
         if isinstance(data, dict) and data.get("id") is not None:
             self.broken_ids.add(str(data["id"]))  # until it validates
         if wrap is not None:
@@ -203,8 +216,8 @@ def _validate(root: Path) -> Shop:
     if not pdir.is_dir() or not _yaml_files(pdir):
         c.add("products/", "", "missing or empty (one YAML product sheet per file)")
     else:
-        for path in _yaml_files(pdir):
-            product = c.yaml_model(path, Product, tz=tz)
+        for path, parsed in yamlpool.parse_files(_yaml_files(pdir)):
+            product = c.yaml_model(path, Product, tz=tz, parsed=parsed)
             if product is None:
                 continue
             if product.id in products:

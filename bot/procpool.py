@@ -1,0 +1,99 @@
+"""Work of a big start spread over every core, in worker processes.
+
+Parsing tens of thousands of product sheets and cutting hundreds of thousands of passages
+into search terms run in Python, on one core at a time. :func:`map_chunks` hands chunks of
+such work to worker processes and yields each chunk's results in order as they come back, so
+the caller goes on with one chunk while the workers do the next.
+
+The workers are fresh interpreters (``python -c``): they share nothing with the program that
+starts them (no threads, no main script run again). Each reads its chunks from stdin, builds
+its worker once from ``setup`` (``make(setup)``, named ``"module:function"``) and writes each
+chunk's results to stdout. When a worker fails, the chunks not yet received come back as
+None and the caller does them itself: a failure costs time, never a result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+_WORKER = "import sys; from bot.procpool import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def map_chunks(
+    make: str, setup: Any, chunks: Sequence[Sequence[Any]], *, workers: int | None = None
+) -> Iterator[list[Any] | None]:
+    """For each of ``chunks`` in order, the list ``make(setup)(chunk)`` returned in a worker
+    process, or None when that chunk is the caller's to do (a worker failed)."""
+    n = max(1, min(workers or cores(), len(chunks)))
+    procs = [_start(make, setup, chunks[w::n]) for w in range(n)]
+    broken = False
+    try:
+        for k, chunk in enumerate(chunks):
+            results = None if broken else _receive(procs[k % n], len(chunk))
+            broken = results is None
+            yield results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+
+def _start(make: str, setup: Any, chunks: Sequence[Sequence[Any]]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=str(Path(__file__).resolve().parents[1]),  # where ``bot`` is importable from
+    )
+    assert proc.stdin is not None
+    try:
+        pickle.dump((make, setup, [list(c) for c in chunks]), proc.stdin, pickle.HIGHEST_PROTOCOL)
+        proc.stdin.close()
+    except OSError:  # the worker died at once; its chunks will be the caller's
+        pass
+    return proc
+
+
+def _receive(proc: subprocess.Popen[bytes], size: int) -> list[Any] | None:
+    """The worker's next chunk of results, or None when the worker failed."""
+    assert proc.stdout is not None
+    try:
+        results = pickle.load(proc.stdout)  # noqa: S301 - our own worker's output
+    except (EOFError, pickle.UnpicklingError, OSError, AttributeError, ImportError):
+        return None
+    if not isinstance(results, list) or len(results) != size:
+        return None
+    return results
+
+
+def _resolve(name: str) -> Callable[[Any], Callable[[list[Any]], list[Any]]]:
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """A worker: build the work from its setup, then do each chunk read from ``stdin``."""
+    make, setup, chunks = pickle.load(stdin)  # noqa: S301 - written by map_chunks
+    work = _resolve(make)(setup)
+    for chunk in chunks:
+        pickle.dump(work(chunk), stdout, pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
