@@ -15,6 +15,7 @@ None and the caller does them itself: a failure costs time, never a result.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import pickle
 import subprocess
@@ -22,6 +23,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 _WORKER = "import sys; from bot.procpool import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
 
@@ -40,7 +43,19 @@ def map_chunks(
     """For each of ``chunks`` in order, the list ``make(setup)(chunk)`` returned in a worker
     process, or None when that chunk is the caller's to do (a worker failed)."""
     n = max(1, min(workers or cores(), len(chunks)))
-    procs = [_start(make, setup, chunks[w::n]) for w in range(n)]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        # All started before any is sent its work: their interpreters start side by side.
+        procs.extend(_start() for _ in range(n))
+    except (OSError, ValueError) as exc:  # no interpreter to start: the caller does it all
+        log.warning("no worker processes (%s); doing the work in this process", exc)
+        for proc in procs:
+            _end(proc)
+        for _ in chunks:
+            yield None
+        return
+    for w, proc in enumerate(procs):
+        _send(proc, (make, setup, [list(c) for c in chunks[w::n]]))
     broken = False
     try:
         for k, chunk in enumerate(chunks):
@@ -49,28 +64,36 @@ def map_chunks(
             yield results
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    stream.close()
+            _end(proc)
 
 
-def _start(make: str, setup: Any, chunks: Sequence[Sequence[Any]]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
+def _start() -> subprocess.Popen[bytes]:
+    if not sys.executable:
+        raise ValueError("the interpreter's path is unknown")
+    return subprocess.Popen(
         [sys.executable, "-c", _WORKER],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=str(Path(__file__).resolve().parents[1]),  # where ``bot`` is importable from
     )
+
+
+def _send(proc: subprocess.Popen[bytes], work: tuple[str, Any, list[list[Any]]]) -> None:
     assert proc.stdin is not None
     try:
-        pickle.dump((make, setup, [list(c) for c in chunks]), proc.stdin, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(work, proc.stdin, pickle.HIGHEST_PROTOCOL)
         proc.stdin.close()
     except OSError:  # the worker died at once; its chunks will be the caller's
         pass
-    return proc
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
 
 
 def _receive(proc: subprocess.Popen[bytes], size: int) -> list[Any] | None:

@@ -30,8 +30,8 @@ def test_a_failed_worker_leaves_its_files_to_the_loader(
     real = procpool._start
     started = []
 
-    def one_fails(make, setup, chunks):  # type: ignore[no-untyped-def]
-        proc = real(make, setup, chunks)
+    def one_fails():  # type: ignore[no-untyped-def]
+        proc = real()
         started.append(proc)
         if len(started) == 2:
             proc.kill()  # the second worker dies before it writes anything
@@ -94,6 +94,20 @@ def test_broken_sheets_are_reported_as_in_process(
     assert f"products/{sheets[1].name}:" in joined and "YAML syntax error" in joined
     assert f"products/{sheets[5].name}" in joined and "not UTF-8" in joined
     assert f"products/{sheets[9].name}:" in joined and "titel: unknown key" in joined
+
+
+def test_no_worker_to_start_leaves_every_file_to_the_loader(
+    pooled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot() -> None:
+        raise OSError("no interpreter")
+
+    monkeypatch.setattr(procpool, "_start", cannot)
+    paths = sorted((KNOWLEDGE / "products").glob("*.yaml"))
+    assert all(parsed is None for _, parsed in yamlpool.parse_files(paths))
+    through_nothing = load_shop(KNOWLEDGE)
+    _in_process(monkeypatch)
+    assert load_shop(KNOWLEDGE) == through_nothing
 
 
 def test_a_small_shop_starts_no_workers(monkeypatch: pytest.MonkeyPatch) -> None:
