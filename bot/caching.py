@@ -15,13 +15,16 @@ The entries are pickles: the data directory is the service's own, like its datab
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import pickle
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 _SKIP = ("__pycache__",)
+MAKING_WAIT_S = 300.0  # how long a process waits for another making the same cache entry
 
 
 def _module_file(name: str) -> Path | None:
@@ -151,13 +155,46 @@ class DiskCache:
 
     def kept(self, name: str, key: str, make: Callable[[], T], valid: Callable[[Any], bool]) -> T:
         """The value kept under ``name`` for ``key`` when ``valid`` takes it for one;
-        otherwise ``make()``, kept for the next start."""
+        otherwise ``make()``, kept for the next start. While one process makes an entry,
+        another that needs it waits and reads it (see :meth:`making`)."""
         value = self.get(name, key)
         if valid(value):
             return value  # type: ignore[no-any-return]
-        value = make()
-        self.put(name, key, value)
-        return value
+        with self.making(name):
+            value = self.get(name, key)  # kept by another process while this one waited
+            if valid(value):
+                return value  # type: ignore[no-any-return]
+            value = make()
+            self.put(name, key, value)
+            return value
+
+    @contextlib.contextmanager
+    def making(self, name: str) -> Iterator[None]:
+        """Held while an entry of ``name`` is made: processes sharing the data directory (a
+        cold start and its warmer, :mod:`bot.warmup`; workers starting at once) make each
+        entry once and the others read it. A lock held longer than :data:`MAKING_WAIT_S` (a
+        process stuck) is not waited for any more; a folder that takes no lock file (read
+        only) takes no lock."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield
+            return
+        try:
+            deadline = time.monotonic() + MAKING_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        log.warning("cache entry %s: still being made elsewhere; making it here", name)
+                        break
+                    time.sleep(0.02)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def put(self, name: str, key: str, value: Any) -> None:
         try:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import collector
+from bot import collector, warmup
 from bot.clock import Clock, FrozenClock, OffsetClock, SystemClock
 from bot.config import Settings
 from bot.events import EventBus, RedisEventBus, build_event_bus
@@ -126,6 +126,40 @@ def _build(
     events: EventBus | RedisEventBus | None,
     model_limit: ModelLimit | None,
 ) -> Services:
+    # A shop validated before (same files, same code) is read back from the data directory;
+    # a big one validated now starts a warmer, which makes what the start needs after its
+    # index on the core the index leaves idle (bot.warmup).
+    warmers: list[warmup.Warmer] = []
+
+    def warm(validated: Shop) -> None:
+        started = warmup.start(validated.root, settings.data_dir, len(validated.products))
+        warmers.extend([started] if started is not None else [])
+
+    cache_dir = None if ephemeral else settings.data_dir / "cache"
+    shop = shop or load_shop(settings.shop_dir, cache_dir=cache_dir, on_validated=warm)
+    try:
+        return _build_on(
+            settings, shop, clock=clock, ids=ids, embedder=embedder, ephemeral=ephemeral,
+            eval_mode=eval_mode, progress=progress, events=events, model_limit=model_limit,
+        )
+    finally:
+        for warmer in warmers:
+            warmer.stop()  # done by now, or making what the start has made itself
+
+
+def _build_on(
+    settings: Settings,
+    shop: Shop,
+    *,
+    clock: Clock | None,
+    ids: IdProvider | None,
+    embedder: Any,
+    ephemeral: bool,
+    eval_mode: bool,
+    progress: bool,
+    events: EventBus | RedisEventBus | None,
+    model_limit: ModelLimit | None,
+) -> Services:
     from bot.accounts import AccountStore
     from bot.conversations.sql import SqlConversationStore
     from bot.drafting.pipeline import build_pipeline
@@ -143,8 +177,6 @@ def _build(
     from bot.workbench.log import ActionLog
     from bot.workbench.service import WorkbenchService
 
-    # A shop validated before (same files, same code) is read back from the data directory.
-    shop = shop or load_shop(settings.shop_dir, cache_dir=None if ephemeral else settings.data_dir / "cache")
     if clock is None:
         clock = FrozenClock(datetime.now(shop.tz)) if eval_mode else SystemClock(shop.tz)  # type: ignore[arg-type]
         if settings.demo and not eval_mode and shop.info.demo_now is not None:

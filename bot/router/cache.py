@@ -47,14 +47,16 @@ def trained_classifier(
         data = cache.get(NAME, key) if cache is not None else None
         classifier = None
         if isinstance(data, bytes):
-            try:
-                classifier = IntentClassifier.from_bytes(data, tokenize, delex=delex)
-            except Exception:  # noqa: BLE001 - an unreadable entry is trained again
-                classifier = None
+            classifier = _read(data, tokenize, delex)
+        if classifier is None and cache is not None:
+            with cache.making(NAME):  # trained once when processes start together
+                data = cache.get(NAME, key)
+                classifier = _read(data, tokenize, delex) if isinstance(data, bytes) else None
+                if classifier is None:
+                    classifier = train_default(tokenize, data_dir, delex=delex)
+                    cache.put(NAME, key, classifier.to_bytes())
         if classifier is None:
             classifier = train_default(tokenize, data_dir, delex=delex)
-            if cache is not None:
-                cache.put(NAME, key, classifier.to_bytes())
         _KEPT[key] = classifier
         while len(_KEPT) > _KEPT_MAX:
             _KEPT.popitem(last=False)
@@ -66,3 +68,12 @@ def trained_classifier(
 _KEPT: OrderedDict[str, IntentClassifier] = OrderedDict()
 _KEPT_MAX = 2
 _LOCK = threading.Lock()
+
+
+def _read(
+    data: bytes, tokenize: Callable[[str], list[str]], delex: Callable[[str], str]
+) -> IntentClassifier | None:
+    try:
+        return IntentClassifier.from_bytes(data, tokenize, delex=delex)
+    except Exception:  # noqa: BLE001 - an unreadable entry is trained again
+        return None

@@ -75,9 +75,15 @@ def shop_key(root: Path, known: Digests | None = None, *, seen: Digests | None =
     return key_of(parts)
 
 
-def cached_shop(root: Path, cache_dir: Path, validate: Callable[[Path], Shop]) -> Shop:
+def cached_shop(
+    root: Path,
+    cache_dir: Path,
+    validate: Callable[[Path], Shop],
+    on_validated: Callable[[Shop], None] | None = None,
+) -> Shop:
     """The shop at ``root``: from ``cache_dir`` when it holds this very content, else
-    validated by ``validate`` (which raises for a broken shop) and then cached."""
+    validated by ``validate`` (which raises for a broken shop), cached, and handed to
+    ``on_validated``."""
     if not root.is_dir():
         return validate(root)
     cache = DiskCache(cache_dir)
@@ -94,4 +100,6 @@ def cached_shop(root: Path, cache_dir: Path, validate: Callable[[Path], Shop]) -
         return shop
     shop = validate(root)
     cache.put(name, key, shop)
+    if on_validated is not None:
+        on_validated(shop)
     return shop

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -183,16 +183,23 @@ def parse_rule(name: str, text: str, problems: _Collector | None = None) -> Rule
     return RuleDoc(file=name, title=title or Path(name).stem, tags=meta.tags, sections=sections)
 
 
-def load_shop(root: str | Path, *, cache_dir: Path | None = None) -> Shop:
+def load_shop(
+    root: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    on_validated: Callable[[Shop], None] | None = None,
+) -> Shop:
     """Load the shop at ``root`` or raise :class:`ShopInvalid` listing every problem.
 
     With ``cache_dir`` a shop that validated before is read back from there instead
     (:func:`bot.shop.cache.cached_shop`): the same shop, without parsing and validating
-    every file again, as long as no file of the shop and nothing of the code has changed."""
+    every file again, as long as no file of the shop and nothing of the code has changed.
+    ``on_validated`` is called with a shop validated now (not read back), once it is kept in
+    ``cache_dir``."""
     if cache_dir is not None:
         from bot.shop.cache import cached_shop
 
-        return cached_shop(Path(root), cache_dir, _validate)
+        return cached_shop(Path(root), cache_dir, _validate, on_validated)
     return _validate(Path(root))
 
 
