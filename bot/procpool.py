@@ -54,10 +54,10 @@ def map_chunks(
         for _ in chunks:
             yield None
         return
-    for w, proc in enumerate(procs):
-        _send(proc, (make, setup, [list(c) for c in chunks[w::n]]))
     broken = False
     try:
+        for w, proc in enumerate(procs):
+            _send(proc, (make, setup, [list(c) for c in chunks[w::n]]))
         for k, chunk in enumerate(chunks):
             results = None if broken else _receive(procs[k % n], len(chunk))
             broken = results is None
