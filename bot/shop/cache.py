@@ -83,7 +83,8 @@ def cached_shop(
 ) -> Shop:
     """The shop at ``root``: from ``cache_dir`` when it holds this very content, else
     validated by ``validate`` (which raises for a broken shop), cached, and handed to
-    ``on_validated``."""
+    ``on_validated``. While one process validates it, another loading the same shop waits
+    and reads it back."""
     if not root.is_dir():
         return validate(root)
     cache = DiskCache(cache_dir)
@@ -98,8 +99,12 @@ def cached_shop(
     shop = cache.get(name, key)
     if isinstance(shop, Shop):
         return shop
-    shop = validate(root)
-    cache.put(name, key, shop)
+    with cache.making(name):  # processes starting together validate the shop once
+        shop = cache.get(name, key)
+        if isinstance(shop, Shop):
+            return shop
+        shop = validate(root)
+        cache.put(name, key, shop)
     if on_validated is not None:
         on_validated(shop)
     return shop

@@ -5,6 +5,8 @@ while nothing of it has changed."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ import yaml
 from bot.errors import ShopInvalid
 from bot.shop import load_shop
 from bot.shop import yamlio
-from bot.shop.cache import shop_key
+from bot.shop.cache import cached_shop, shop_key
+from bot.shop.loader import _validate
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "fixtures" / "mini_shop"
@@ -104,3 +107,25 @@ def test_a_damaged_entry_is_validated_again(tmp_path: Path) -> None:
     entry.write_bytes(b"not a pickle")
     assert load_shop(shop_dir, cache_dir=cache) == load_shop(shop_dir)
     assert entry.read_bytes() != b"not a pickle"
+
+
+def test_starts_loading_one_shop_together_validate_it_once(tmp_path: Path) -> None:
+    shop_dir = _copy(tmp_path)
+    validated: list[Path] = []
+
+    def slow_validate(root: Path):  # type: ignore[no-untyped-def]
+        validated.append(root)
+        time.sleep(0.3)  # the other start arrives meanwhile
+        return _validate(root)
+
+    shops = []
+    starts = [
+        threading.Thread(target=lambda: shops.append(cached_shop(shop_dir, tmp_path / "cache", slow_validate)))
+        for _ in range(3)
+    ]
+    for t in starts:
+        t.start()
+    for t in starts:
+        t.join()
+    assert len(validated) == 1
+    assert len(shops) == 3 and shops[1] == shops[0] and shops[2] == shops[0]
