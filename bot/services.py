@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -104,13 +105,26 @@ def build_services(
     ``serving`` (a process that serves buyers from now on) leaves what the start built out
     of later garbage collections, until :func:`bot.collector.release`.
     """
+    # A big shop validated now starts a warmer, which makes what the start needs after its
+    # index on the core the index leaves idle (bot.warmup); it is stopped when the start ends.
+    warmers: list[warmup.Warmer] = []
+
+    def warm(validated: Shop) -> None:
+        started = warmup.start(validated.root, settings.data_dir, len(validated.products))
+        warmers.extend([started] if started is not None else [])
+
     # A start builds objects that live as long as the process: no collection walks them
     # while they are built (see bot.collector).
-    with collector.paused(keep=serving):
-        return _build(
-            settings, shop=shop, clock=clock, ids=ids, embedder=embedder, ephemeral=ephemeral,
-            eval_mode=eval_mode, progress=progress, events=events, model_limit=model_limit,
-        )
+    try:
+        with collector.paused(keep=serving):
+            return _build(
+                settings, shop=shop, clock=clock, ids=ids, embedder=embedder, ephemeral=ephemeral,
+                eval_mode=eval_mode, progress=progress, events=events, model_limit=model_limit,
+                on_validated=warm,
+            )
+    finally:
+        for warmer in warmers:
+            warmer.stop()  # done by now, or making what the start has made itself
 
 
 def _build(
@@ -125,40 +139,7 @@ def _build(
     progress: bool,
     events: EventBus | RedisEventBus | None,
     model_limit: ModelLimit | None,
-) -> Services:
-    # A shop validated before (same files, same code) is read back from the data directory;
-    # a big one validated now starts a warmer, which makes what the start needs after its
-    # index on the core the index leaves idle (bot.warmup).
-    warmers: list[warmup.Warmer] = []
-
-    def warm(validated: Shop) -> None:
-        started = warmup.start(validated.root, settings.data_dir, len(validated.products))
-        warmers.extend([started] if started is not None else [])
-
-    cache_dir = None if ephemeral else settings.data_dir / "cache"
-    shop = shop or load_shop(settings.shop_dir, cache_dir=cache_dir, on_validated=warm)
-    try:
-        return _build_on(
-            settings, shop, clock=clock, ids=ids, embedder=embedder, ephemeral=ephemeral,
-            eval_mode=eval_mode, progress=progress, events=events, model_limit=model_limit,
-        )
-    finally:
-        for warmer in warmers:
-            warmer.stop()  # done by now, or making what the start has made itself
-
-
-def _build_on(
-    settings: Settings,
-    shop: Shop,
-    *,
-    clock: Clock | None,
-    ids: IdProvider | None,
-    embedder: Any,
-    ephemeral: bool,
-    eval_mode: bool,
-    progress: bool,
-    events: EventBus | RedisEventBus | None,
-    model_limit: ModelLimit | None,
+    on_validated: Callable[[Shop], None],
 ) -> Services:
     from bot.accounts import AccountStore
     from bot.conversations.sql import SqlConversationStore
@@ -177,6 +158,9 @@ def _build_on(
     from bot.workbench.log import ActionLog
     from bot.workbench.service import WorkbenchService
 
+    # A shop validated before (same files, same code) is read back from the data directory.
+    cache_dir = None if ephemeral else settings.data_dir / "cache"
+    shop = shop or load_shop(settings.shop_dir, cache_dir=cache_dir, on_validated=on_validated)
     if clock is None:
         clock = FrozenClock(datetime.now(shop.tz)) if eval_mode else SystemClock(shop.tz)  # type: ignore[arg-type]
         if settings.demo and not eval_mode and shop.info.demo_now is not None:
