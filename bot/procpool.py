@@ -50,7 +50,7 @@ def map_chunks(
     except (OSError, ValueError) as exc:  # no interpreter to start: the caller does it all
         log.warning("no worker processes (%s); doing the work in this process", exc)
         for proc in procs:
-            _end(proc)
+            end(proc)
         for _ in chunks:
             yield None
         return
@@ -64,18 +64,34 @@ def map_chunks(
             yield results
     finally:
         for proc in procs:
-            _end(proc)
+            end(proc)
 
 
-def _start() -> subprocess.Popen[bytes]:
+def interpreter(code: str, *args: str, stdin: Any, stdout: Any) -> subprocess.Popen[bytes]:
+    """A fresh interpreter running ``code`` (``python -c``) with ``args``, importing ``bot``
+    from where this module is; OSError or ValueError when none can be started."""
     if not sys.executable:
         raise ValueError("the interpreter's path is unknown")
     return subprocess.Popen(
-        [sys.executable, "-c", _WORKER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        [sys.executable, "-c", code, *args],
+        stdin=stdin,
+        stdout=stdout,
         cwd=str(Path(__file__).resolve().parents[1]),  # where ``bot`` is importable from
     )
+
+
+def end(proc: subprocess.Popen[bytes]) -> None:
+    """``proc`` stopped if it still runs, waited for, and its pipes closed."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+
+
+def _start() -> subprocess.Popen[bytes]:
+    return interpreter(_WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
 def _send(proc: subprocess.Popen[bytes], work: tuple[str, Any, list[list[Any]]]) -> None:
@@ -85,15 +101,6 @@ def _send(proc: subprocess.Popen[bytes], work: tuple[str, Any, list[list[Any]]])
         proc.stdin.close()
     except OSError:  # the worker died at once; its chunks will be the caller's
         pass
-
-
-def _end(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            stream.close()
 
 
 def _receive(proc: subprocess.Popen[bytes], size: int) -> list[Any] | None:

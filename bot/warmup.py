@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bot import procpool
@@ -44,24 +43,20 @@ class Warmer:
         return self._proc.poll() is None
 
     def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
+        procpool.end(self._proc)
 
 
 def start(shop_dir: Path, data_dir: Path, products: int) -> Warmer | None:
     """A warmer for the shop at ``shop_dir`` (validated and kept under ``data_dir``), or
     None for a small shop or a machine with one core."""
-    if products < WARM_FROM_PRODUCTS or procpool.cores() < 2 or not sys.executable:
+    if products < WARM_FROM_PRODUCTS or procpool.cores() < 2:
         return None
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _CODE, str(Path(shop_dir).resolve()), str(Path(data_dir).resolve())],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            cwd=str(Path(__file__).resolve().parents[1]),  # where ``bot`` is importable from
+        proc = procpool.interpreter(
+            _CODE, str(Path(shop_dir).resolve()), str(Path(data_dir).resolve()),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         log.warning("no warmer for the cold start: %s", exc)
         return None
     return Warmer(proc)
