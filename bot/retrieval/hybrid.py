@@ -28,8 +28,9 @@ from bot.retrieval.linker import EntityLinker
 from bot.retrieval.passages import Hit, Passage, build_passages
 from bot.retrieval.snapshot import Snapshot
 from bot.retrieval.store import IndexStore, IngestReport
+from bot.retrieval.topk import top_rows
 from bot.retrieval.vectordocs import product_of
-from bot.retrieval.vocab import search_terms, shop_tokenizer, shop_words
+from bot.retrieval.vocab import search_terms, shop_words
 from bot.shop.models import Shop
 from bot.text.normalize import normalize
 from bot.text.tokenize import ShopTokenizer
@@ -69,17 +70,6 @@ def _dot(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     that wait for each other when the cores are busy (12 ms instead of 0.4 ms for 10k rows
     on a loaded 2-core machine); einsum's loop stays predictable."""
     return np.einsum("ij,j->i", matrix, q)
-
-
-def _top(scores: np.ndarray, rows: np.ndarray | None, n: int) -> list[int]:
-    """Rows with positive score, best first (ties by row number)."""
-    if scores.size == 0:
-        return []
-    n = min(n, scores.size)
-    part = np.argpartition(-scores, n - 1)[:n] if n < scores.size else np.arange(scores.size)
-    part = part[scores[part] > 0]
-    order = part[np.lexsort((part, -scores[part]))]
-    return (rows[order] if rows is not None else order).tolist()
 
 
 def _candidate_rows(snap: Snapshot, doc_ids: Sequence[str]) -> np.ndarray:
@@ -187,10 +177,7 @@ class HybridRetriever:
     def _bm25(self, snap: Snapshot, terms: list[str], mask: np.ndarray | None, fetch: int) -> list[int]:
         if not terms:
             return []
-        scores = snap.bm25_scores(terms)
-        if mask is not None:
-            scores[~mask] = 0.0
-        return _top(scores, None, fetch)
+        return snap.bm25_top(terms, mask, fetch)
 
     def _focused(
         self, snap: Snapshot, norm: str, terms: list[str], mask: np.ndarray | None, fetch: int
@@ -213,7 +200,7 @@ class HybridRetriever:
             rows = rows[mask[rows]]
         if rows.size == 0:
             return []
-        return _top(snap.bm25_scores(rest, rows), rows, fetch)
+        return top_rows(snap.bm25_scores(rest, rows), rows, fetch)
 
     def _vector(self, snap: Snapshot, norm: str, mask: np.ndarray | None, fetch: int) -> list[int]:
         q = np.asarray(self.embedder.embed([norm])[0], dtype=np.float32)
@@ -225,13 +212,13 @@ class HybridRetriever:
             rows = np.flatnonzero(mask)  # type: ignore[arg-type]
             sims = _dot(snap.vectors[rows], q)
             sims[sims < self.min_similarity] = 0.0
-            return _top(sims, rows, fetch)
+            return top_rows(sims, rows, fetch)
         if n <= EXACT_ROWS:  # small index: one matrix-vector product beats a chroma call
             sims = _dot(snap.vectors, q)
             sims[sims < self.min_similarity] = 0.0
             if mask is not None:
                 sims[~mask] = 0.0
-            return _top(sims, None, fetch)
+            return top_rows(sims, None, fetch)
         # chroma holds a document per product (and per other passage): it proposes products,
         # and every passage of each is scored exactly below.
         docs = snap.vector_doc_count
@@ -244,7 +231,7 @@ class HybridRetriever:
             return []
         sims = _dot(snap.vectors[cand], q)
         sims = np.where(sims >= self.min_similarity, sims, 0.0)
-        return _top(sims, cand, fetch)
+        return top_rows(sims, cand, fetch)
 
     # --- re-ingest -----------------------------------------------------------------------
 

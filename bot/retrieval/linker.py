@@ -197,34 +197,107 @@ class _CharIndex:
     and scores ``200·LCS / (m + w)`` for a window of length ``w ≤ m``; reaching ``cutoff``
     therefore needs ``LCS ≥ m·cutoff / (200 − cutoff)`` (the window as short as the common
     part). The common part never exceeds the characters the two strings share, counted with
-    repeats, so a string sharing fewer cannot match. Per character the index holds the
-    strings containing it and how often; a query adds those counts up (numpy, no Python loop
-    over strings) and keeps the strings at or above the bound, in their original order.
+    repeats, so a string sharing fewer cannot match.
+
+    A query does not count the shared characters of every string that has one of the text's
+    characters (a common character is in tens of thousands of a big shop's aliases). With a
+    string's characters put rarest first (with repeats), one that shares enough has one of
+    its first ``m − need + 1`` in the text, or it could share at most ``need − 1``: a string
+    no longer than the text is found under those rarest characters of its own. A string
+    longer than the text needs fewer shared characters than its length asks, so it is found
+    the other way round, under the text's rarest ``L − need + 1`` characters. Only the
+    strings found either way are counted, from each string's own characters, and kept when
+    they reach the bound, in their original order. When that finds many (short aliases made
+    of common characters), every string's shared characters are counted at once instead, per
+    character of the text, with numpy: the same list.
     """
+
 
     def __init__(self, strings: list[str], cutoff: float) -> None:
         self.strings = strings
         self.ratio = cutoff / (200.0 - cutoff)
         self.lengths = np.array([len(s) for s in strings], dtype=np.int32)
-        rows: dict[str, list[int]] = defaultdict(list)
-        counts: dict[str, list[int]] = defaultdict(list)
-        for i, text in enumerate(strings):
-            for ch, n in Counter(text).items():
-                rows[ch].append(i)
-                counts[ch].append(n)
-        self.postings = {
-            ch: (np.array(rows[ch], dtype=np.int32), np.array(counts[ch], dtype=np.int32)) for ch in rows
-        }
+        # Strings found under rarest characters are counted one by one up to this many; more
+        # (one in 32 of them) are counted all at once, which costs less then.
+        self.found_at_most = len(strings) // 32
+        counters = [Counter(s) for s in strings]
+        df: Counter[str] = Counter()
+        for counter in counters:
+            df.update(counter.keys())
+        # Character ids, rarest first: a string's characters in id order are rarest first.
+        self.chars = {ch: i for i, ch in enumerate(sorted(df, key=lambda ch: (df[ch], ch)))}
+        starts, char_ids, counts = [0], [], []
+        owners: list[list[int]] = [[] for _ in self.chars]  # character → the strings with it
+        owned: list[list[int]] = [[] for _ in self.chars]  # and how often each has it
+        rarest: list[list[int]] = [[] for _ in self.chars]  # character → strings having it among their rarest
+        for i, counter in enumerate(counters):
+            first = len(strings[i]) - self._need(len(strings[i])) + 1
+            seen = 0
+            for cid, n in sorted((self.chars[ch], n) for ch, n in counter.items()):
+                char_ids.append(cid)
+                counts.append(n)
+                owners[cid].append(i)
+                owned[cid].append(n)
+                if seen < first:
+                    rarest[cid].append(i)
+                seen += n
+            starts.append(len(char_ids))
+        self.starts = np.array(starts, dtype=np.int64)
+        self.char_ids = np.array(char_ids, dtype=np.int32)
+        self.counts = np.array(counts, dtype=np.int32)
+        self.owners = [np.array(rows, dtype=np.int32) for rows in owners]
+        self.owned = [np.array(ns, dtype=np.int32) for ns in owned]
+        self.rarest = [np.array(rows, dtype=np.int32) for rows in rarest]
+
+    def _need(self, length: int) -> int:
+        """Shared characters a string needs when the shorter of it and the text is ``length``
+        long (at least one)."""
+        return max(1, math.ceil(length * self.ratio - 1e-9))
 
     def shortlist(self, text: str) -> list[str]:
-        shared = np.zeros(len(self.strings), dtype=np.int32)
-        for ch, n in Counter(text).items():
-            posting = self.postings.get(ch)
-            if posting is not None:
-                rows, counts = posting
-                shared[rows] += np.minimum(counts, n)  # rows are distinct within a posting
-        shorter = np.minimum(self.lengths, len(text))
+        wanted = Counter(text)
+        known = [(self.chars[ch], n) for ch, n in wanted.items() if ch in self.chars]
+        if not known:
+            return []
+        size = len(text)
+        short = np.concatenate([self.rarest[cid] for cid, _ in known])
+        # The text's rarest characters (those no string has first), as many as a longer
+        # string must share one of.
+        room = size - self._need(size) + 1
+        longer: list[np.ndarray] = []
+        for ch, n in sorted(wanted.items(), key=lambda kv: (self.chars.get(kv[0], -1), kv[0])):
+            if room <= 0:
+                break
+            if ch in self.chars:
+                longer.append(self.owners[self.chars[ch]])
+            room -= n
+        long = np.concatenate(longer) if longer else np.zeros(0, dtype=np.int32)
+        if short.size + long.size > self.found_at_most:
+            return self._counted_all(known, size)
+        short = short[self.lengths[short] <= size]
+        long = long[self.lengths[long] > size]
+        found = np.unique(np.concatenate([short, long]))
+        if found.size == 0:
+            return []
+        # The characters each found string shares with the text, counted from its own.
+        in_text = np.zeros(len(self.chars), dtype=np.int32)
+        for cid, n in known:
+            in_text[cid] = n
+        begin, end = self.starts[found], self.starts[found + 1]
+        spans = end - begin
+        offsets = np.cumsum(spans) - spans
+        at = np.repeat(begin - offsets, spans) + np.arange(int(spans.sum()))
+        shared = np.add.reduceat(np.minimum(self.counts[at], in_text[self.char_ids[at]]), offsets)
+        shorter = np.minimum(self.lengths[found], size)
         # A small slack below the bound keeps float rounding on the safe side.
+        keep = found[(shared > 0) & (shared >= shorter * self.ratio - 1e-9)]
+        return [self.strings[i] for i in keep]
+
+    def _counted_all(self, known: list[tuple[int, int]], size: int) -> list[str]:
+        shared = np.zeros(len(self.strings), dtype=np.int32)
+        for cid, n in known:
+            shared[self.owners[cid]] += np.minimum(self.owned[cid], n)  # rows are distinct within a list
+        shorter = np.minimum(self.lengths, size)
         keep = np.flatnonzero((shared > 0) & (shared >= shorter * self.ratio - 1e-9))
         return [self.strings[i] for i in keep]
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.retrieval.columns import PassageFile, TokenTable, write_passages
 from bot.retrieval.passages import ALWAYS, PASSAGE_TYPES, Passage
+from bot.retrieval.topk import top_rows
 
 SNAPSHOT_FORMAT = 2  # 2: passages read by offset, terms as ids, filter columns apart
 
@@ -58,7 +59,15 @@ class _Postings:
 
     Summing with ``np.bincount`` instead of bm25s's ``np.add.at`` is several times faster on
     large indexes, and scoring only some rows (one product's passages) looks those rows up
-    in each term's sorted passage list instead of scoring every passage."""
+    in each term's sorted passage list instead of scoring every passage.
+
+    The best rows of a query on a big index (:meth:`top`) are found by scoring only the rows
+    that can score: the passages the query's terms are in when they are few, or the rows a
+    filter leaves when it leaves few (one product's); otherwise every passage, as before.
+    The same floats either way: :meth:`_of_rows` adds the terms in the query's order, as the
+    sum over every passage does."""
+
+    sparse_from = 50_000  # passages; below this every passage is scored
 
     def __init__(
         self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
@@ -79,23 +88,57 @@ class _Postings:
         self.indices = indices
 
     def scores(self, terms: list[str], n: int, rows: np.ndarray | None) -> np.ndarray:
-        ids = [self.vocab[t] for t in terms if t in self.vocab]
-        if rows is not None:
-            out = np.zeros(rows.size, dtype=np.float64)
-            for tid in ids:
-                start, end = self.indptr[tid], self.indptr[tid + 1]
-                docs = self.indices[start:end]
-                at = np.searchsorted(docs, rows)
-                found = at < docs.size
-                found[found] = docs[at[found]] == rows[found]
-                out[found] += self.data[start + at[found]]
-            return out
+        ids = self._ids(terms)
+        return self._dense(ids, n) if rows is None else self._of_rows(ids, rows)
+
+    def top(self, terms: list[str], n: int, mask: np.ndarray | None, fetch: int) -> list[int]:
+        """The ``fetch`` rows of highest score for ``terms`` among those ``mask`` allows (all
+        when None), best first, ties by row: :func:`top_rows` of the masked :meth:`scores`."""
+        ids = self._ids(terms)
+        if not ids or fetch <= 0:
+            return []
+        rows = self._rows_to_score(ids, n, mask) if n >= self.sparse_from else None
+        if rows is None:
+            scores = self._dense(ids, n)
+            if mask is not None:
+                scores[~mask] = 0.0
+            return top_rows(scores, None, fetch)
+        return top_rows(self._of_rows(ids, rows), rows, fetch)
+
+    def _ids(self, terms: list[str]) -> list[int]:
+        return [self.vocab[t] for t in terms if t in self.vocab]
+
+    def _dense(self, ids: list[int], n: int) -> np.ndarray:
         if not ids:
             return np.zeros(n, dtype=np.float64)
         spans = [(self.indptr[t], self.indptr[t + 1]) for t in ids]
         docs = np.concatenate([self.indices[a:b] for a, b in spans])
         weights = np.concatenate([self.data[a:b] for a, b in spans])
         return np.bincount(docs, weights=weights, minlength=n)
+
+    def _of_rows(self, ids: list[int], rows: np.ndarray) -> np.ndarray:
+        # Term by term in the query's order, as the dense sum adds them: the same floats.
+        out = np.zeros(rows.size, dtype=np.float64)
+        for tid in ids:
+            start, end = self.indptr[tid], self.indptr[tid + 1]
+            docs = self.indices[start:end]
+            at = np.searchsorted(docs, rows)
+            found = at < docs.size
+            found[found] = docs[at[found]] == rows[found]
+            out[found] += self.data[start + at[found]]
+        return out
+
+    def _rows_to_score(self, ids: list[int], n: int, mask: np.ndarray | None) -> np.ndarray | None:
+        """The rows that can score, sorted, when they are few (at most one in 64 passages):
+        those a filter leaves, or those a query term is in; None when they are many."""
+        few = n // 64
+        if mask is not None and np.count_nonzero(mask) <= few:
+            return np.flatnonzero(mask)
+        spans = [(self.indptr[t], self.indptr[t + 1]) for t in set(ids)]
+        if sum(b - a for a, b in spans) > few:
+            return None
+        rows = np.unique(np.concatenate([self.indices[a:b] for a, b in spans])).astype(np.int64, copy=False)
+        return rows[mask[rows]] if mask is not None else rows
 
 
 def _postings(index: Any, *, in_order: bool = False) -> _Postings:
@@ -301,6 +344,11 @@ class Snapshot:
         """BM25 score of every passage for ``terms`` (repeats count), or only of ``rows``
         (in that order) when given."""
         return self._postings.scores(terms, len(self.passages), rows)
+
+    def bm25_top(self, terms: list[str], mask: np.ndarray | None, fetch: int) -> list[int]:
+        """The ``fetch`` passages of highest BM25 score for ``terms`` among those ``mask``
+        allows, best first, ties by row (see :meth:`_Postings.top`)."""
+        return self._postings.top(terms, len(self.passages), mask, fetch)
 
     # --- persistence -----------------------------------------------------------------------
 

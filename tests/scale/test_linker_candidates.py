@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,30 @@ def test_shortlist_is_small_in_a_big_shop(tmp_path: Path, lines: list[str]) -> N
         assert _extract(norm, short) == _extract(norm, linker._fuzzy), text
     sizes.sort()
     assert sizes[len(sizes) // 2] * 20 < len(linker._fuzzy)
+
+
+def _within_bound(text: str, aliases: list[str]) -> list[str]:
+    """Every alias sharing enough characters with ``text`` to reach the cutoff, counted one
+    by one: what the shortlist must be."""
+    ratio = FUZZY_CUTOFF / (200.0 - FUZZY_CUTOFF)
+    have = Counter(text)
+    out = []
+    for alias in aliases:
+        shared = sum(min(n, have[ch]) for ch, n in Counter(alias).items())
+        if shared > 0 and shared >= min(len(alias), len(text)) * ratio - 1e-9:
+            out.append(alias)
+    return out
+
+
+def test_shortlist_is_every_alias_within_the_bound(tmp_path: Path, lines: list[str]) -> None:
+    """The shortlist found under each string's and the text's rarest characters is the list of
+    counting every alias: lines of every length against a shop of 300 products and the demo's."""
+    for shop in (load_shop(ROOT / "knowledge"), load_shop(generate_shop(tmp_path / "shop", 300))):
+        linker = EntityLinker(shop)
+        texts = [*lines[:600], *shop_texts(shop, linker)[:300], "衣衣衣衣衣衣", "杯子杯子 保温 500ml 墨绿"]
+        for found_at_most in (0, 10**9):  # every string counted at once; those found, one by one
+            linker._fuzzy_index.found_at_most = found_at_most
+            for text in texts:
+                norm = normalize(text)[:500]
+                if len(norm) >= 3:
+                    assert linker._fuzzy_candidates(norm) == _within_bound(norm, linker._fuzzy), text
