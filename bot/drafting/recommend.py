@@ -88,12 +88,13 @@ class ProductLines:
 
     def having(self, pattern: re.Pattern[str]) -> set[str]:
         """The products whose line ``pattern`` is found in."""
-        at = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
-        if at.size == 0:
-            return set()
-        rows = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
         ids = self.ids
-        return {ids[i] for i in rows.tolist()}
+        return {ids[i] for i in self.rows_having(pattern).tolist()}
+
+    def rows_having(self, pattern: re.Pattern[str]) -> np.ndarray:
+        """The numbers of the lines ``pattern`` is found in, in order."""
+        at = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
+        return np.unique(np.searchsorted(self.starts, at, side="right") - 1)
 
 
 def product_lines(shop: Shop) -> ProductLines:
@@ -460,9 +461,10 @@ class Recommender:
         if words:
             if category in words:
                 return list(members)
+            # The titles' lines are the members in order: the lines found are the products.
             titles = self._category_titles(focus.category)
-            having = set().union(*(titles.having(re.compile(re.escape(w))) for w in words))
-            return [p for p in members if p.id in having]
+            rows = np.unique(np.concatenate([titles.rows_having(re.compile(re.escape(w))) for w in words]))
+            return [members[i] for i in rows.tolist()]
         own_heads = heads(focus.id)
         return [p for p in members if p.id == focus.id or heads(p.id) & own_heads]
 

@@ -190,6 +190,15 @@ class _PropIndex:
         ]
 
 
+@dataclass(frozen=True)
+class Shortlist:
+    """What :meth:`_CharIndex.shortlist` finds for a text, each list in the strings' order."""
+
+    strings: list[str]  # every string that could reach the cutoff
+    whole: list[str]  # those with every character of the shorter of it and the text (repeats
+    # counted): the only ones that can be inside the text or hold it
+
+
 class _CharIndex:
     """Which of a list of strings could reach a ``fuzz.partial_ratio`` of ``cutoff`` with a text.
 
@@ -254,11 +263,11 @@ class _CharIndex:
         long (at least one)."""
         return max(1, math.ceil(length * self.ratio - 1e-9))
 
-    def shortlist(self, text: str) -> list[str]:
+    def shortlist(self, text: str) -> Shortlist:
         wanted = Counter(text)
         known = [(self.chars[ch], n) for ch, n in wanted.items() if ch in self.chars]
         if not known:
-            return []
+            return Shortlist([], [])
         size = len(text)
         short = np.concatenate([self.rarest[cid] for cid, _ in known])
         # The text's rarest characters (those no string has first), as many as a longer
@@ -278,7 +287,7 @@ class _CharIndex:
         long = long[self.lengths[long] > size]
         found = np.unique(np.concatenate([short, long]))
         if found.size == 0:
-            return []
+            return Shortlist([], [])
         # The characters each found string shares with the text, counted from its own.
         in_text = np.zeros(len(self.chars), dtype=np.int32)
         for cid, n in known:
@@ -288,18 +297,25 @@ class _CharIndex:
         offsets = np.cumsum(spans) - spans
         at = np.repeat(begin - offsets, spans) + np.arange(int(spans.sum()))
         shared = np.add.reduceat(np.minimum(self.counts[at], in_text[self.char_ids[at]]), offsets)
-        shorter = np.minimum(self.lengths[found], size)
-        # A small slack below the bound keeps float rounding on the safe side.
-        keep = found[(shared > 0) & (shared >= shorter * self.ratio - 1e-9)]
-        return [self.strings[i] for i in keep]
+        return self._kept(found, shared, size)
 
-    def _counted_all(self, known: list[tuple[int, int]], size: int) -> list[str]:
+    def _counted_all(self, known: list[tuple[int, int]], size: int) -> Shortlist:
         shared = np.zeros(len(self.strings), dtype=np.int32)
         for cid, n in known:
             shared[self.owners[cid]] += np.minimum(self.owned[cid], n)  # rows are distinct within a list
-        shorter = np.minimum(self.lengths, size)
-        keep = np.flatnonzero((shared > 0) & (shared >= shorter * self.ratio - 1e-9))
-        return [self.strings[i] for i in keep]
+        return self._kept(np.arange(len(self.strings)), shared, size)
+
+    def _kept(self, rows: np.ndarray, shared: np.ndarray, size: int) -> Shortlist:
+        """Of ``rows`` (in order) sharing ``shared`` characters with a text of ``size``, those
+        reaching the bound."""
+        shorter = np.minimum(self.lengths[rows], size)
+        # A small slack below the bound keeps float rounding on the safe side.
+        keep = (shared > 0) & (shared >= shorter * self.ratio - 1e-9)
+        strings = self.strings
+        return Shortlist(
+            [strings[i] for i in rows[keep].tolist()],
+            [strings[i] for i in rows[keep & (shared == shorter)].tolist()],
+        )
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?[a-z]{0,3}")  # with a unit written in letters (165cm, 60kg)
@@ -623,9 +639,10 @@ class EntityLinker:
         gives. An alias scores 100 exactly when the shorter of the two is inside the other;
         when that many candidates do (a number inside many titles' codes, 「165」), they are
         the answer and the rest need no scoring."""
-        candidates = self._fuzzy_candidates(text)
+        shortlist = self._fuzzy_candidates(text)
+        candidates = shortlist.strings
         if len(candidates) > _SCAN_FIRST:
-            whole = [a for a in candidates if text in a or a in text][:TYPO_LIMIT]
+            whole = [a for a in shortlist.whole if text in a or a in text][:TYPO_LIMIT]
             if len(whole) == TYPO_LIMIT:
                 return [(a, 100.0) for a in whole]
         return [
@@ -634,7 +651,7 @@ class EntityLinker:
             )
         ]
 
-    def _fuzzy_candidates(self, text: str) -> list[str]:
+    def _fuzzy_candidates(self, text: str) -> Shortlist:
         """The aliases the typo pass scores against ``text`` (normalised): every alias that
         could reach FUZZY_CUTOFF, in the order of all aliases (rapidfuzz breaks ties by it)."""
         return self._fuzzy_index.shortlist(text)

@@ -13,7 +13,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from benchmarks.scale_shop import generate_shop
-from bot.retrieval.linker import FUZZY_CUTOFF, EntityLinker
+from bot.retrieval.linker import FUZZY_CUTOFF, EntityLinker, Shortlist
 from bot.shop import Shop, load_shop
 from bot.text.normalize import normalize
 
@@ -25,8 +25,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 class FullScanLinker(EntityLinker):
     """The linker as it was: the typo pass over every alias."""
 
-    def _fuzzy_candidates(self, text: str) -> list[str]:
-        return self._fuzzy
+    def _fuzzy_candidates(self, text: str) -> Shortlist:
+        return Shortlist(self._fuzzy, self._fuzzy)
 
 
 def _strings(node: object) -> list[str]:
@@ -87,7 +87,7 @@ def test_shortlist_scores_what_the_full_scan_scores(shop_dir: Path, lines: list[
         if len(norm) < 3:
             continue
         full = _extract(norm, linker._fuzzy)
-        assert _extract(norm, linker._fuzzy_candidates(norm)) == full, text
+        assert _extract(norm, linker._fuzzy_candidates(norm).strings) == full, text
         checked += bool(full)
     assert checked > 50  # the typo pass did find aliases for many of the lines
 
@@ -112,24 +112,27 @@ def test_shortlist_is_small_in_a_big_shop(tmp_path: Path, lines: list[str]) -> N
         norm = normalize(text)[:500]
         if len(norm) < 3:
             continue
-        short = linker._fuzzy_candidates(norm)
+        short = linker._fuzzy_candidates(norm).strings
         sizes.append(len(short))
         assert _extract(norm, short) == _extract(norm, linker._fuzzy), text
     sizes.sort()
     assert sizes[len(sizes) // 2] * 20 < len(linker._fuzzy)
 
 
-def _within_bound(text: str, aliases: list[str]) -> list[str]:
-    """Every alias sharing enough characters with ``text`` to reach the cutoff, counted one
-    by one: what the shortlist must be."""
+def _within_bound(text: str, aliases: list[str]) -> Shortlist:
+    """Every alias sharing enough characters with ``text`` to reach the cutoff, and those
+    sharing every character of the shorter, counted one by one: what the shortlist must be."""
     ratio = FUZZY_CUTOFF / (200.0 - FUZZY_CUTOFF)
     have = Counter(text)
-    out = []
+    strings, whole = [], []
     for alias in aliases:
         shared = sum(min(n, have[ch]) for ch, n in Counter(alias).items())
-        if shared > 0 and shared >= min(len(alias), len(text)) * ratio - 1e-9:
-            out.append(alias)
-    return out
+        shorter = min(len(alias), len(text))
+        if shared > 0 and shared >= shorter * ratio - 1e-9:
+            strings.append(alias)
+            if shared == shorter:
+                whole.append(alias)
+    return Shortlist(strings, whole)
 
 
 def test_shortlist_is_every_alias_within_the_bound(tmp_path: Path, lines: list[str]) -> None:
