@@ -221,7 +221,6 @@ class _CharIndex:
     character of the text, with numpy: the same list.
     """
 
-
     def __init__(self, strings: list[str], cutoff: float) -> None:
         self.strings = strings
         self.ratio = cutoff / (200.0 - cutoff)
@@ -270,8 +269,8 @@ class _CharIndex:
             return Shortlist([], [])
         size = len(text)
         short = np.concatenate([self.rarest[cid] for cid, _ in known])
-        # The text's rarest characters (those no string has first), as many as a longer
-        # string must share one of.
+        # The text's rarest characters, as many as a longer string must share one of (a
+        # character no string has counts as the rarest of all).
         room = size - self._need(size) + 1
         longer: list[np.ndarray] = []
         for ch, n in sorted(wanted.items(), key=lambda kv: (self.chars.get(kv[0], -1), kv[0])):
