@@ -328,6 +328,13 @@ def _spelled(text: str) -> bool:
     return sum(ch.isalpha() for ch in _NUMBER.sub("", text)) >= 2
 
 
+def _words_only(text: str) -> str:
+    """``text`` (normalised) without its numbers, what the typo pass reads: a number names a
+    product only as written (an order's 「7038」, a phone number or 「165cm」 would otherwise
+    count towards every title with those digits in its code)."""
+    return " ".join(_NUMBER.sub(" ", text).split())
+
+
 class _AliasTable:
     """Every alias with its owners (product, kind, weight), as columns: one dict entry per
     alias and three arrays, not an object per alias and product (millions in a big shop).
@@ -669,7 +676,7 @@ class EntityLinker:
             pid for pid, (score, _) in found.items() if score >= MIN_SCORE
         }
         if not specific and fuzzy and _spelled(norm):
-            for pid, hit in self._fuzzy_match(norm, keep=focus_product).items():
+            for pid, hit in self._fuzzy_match(_words_only(norm), keep=focus_product).items():
                 if hit[0] > found.get(pid, (0.0, []))[0]:
                     found[pid] = hit
         if focus_product in self._shop.products:

@@ -13,7 +13,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from benchmarks.scale_shop import generate_shop
-from bot.retrieval.linker import FUZZY_CUTOFF, EntityLinker, Shortlist
+from bot.retrieval.linker import FUZZY_CUTOFF, EntityLinker, Shortlist, _CharIndex
 from bot.shop import Shop, load_shop
 from bot.text.normalize import normalize
 
@@ -119,10 +119,10 @@ def test_shortlist_is_small_in_a_big_shop(tmp_path: Path, lines: list[str]) -> N
     assert sizes[len(sizes) // 2] * 20 < len(linker._fuzzy)
 
 
-def _within_bound(text: str, aliases: list[str]) -> Shortlist:
+def _within_bound(text: str, aliases: list[str], cutoff: float = FUZZY_CUTOFF) -> Shortlist:
     """Every alias sharing enough characters with ``text`` to reach the cutoff, and those
     sharing every character of the shorter, counted one by one: what the shortlist must be."""
-    ratio = FUZZY_CUTOFF / (200.0 - FUZZY_CUTOFF)
+    ratio = cutoff / (200.0 - cutoff)
     have = Counter(text)
     strings, whole = [], []
     for alias in aliases:
@@ -147,3 +147,20 @@ def test_shortlist_is_every_alias_within_the_bound(tmp_path: Path, lines: list[s
                 norm = normalize(text)[:500]
                 if len(norm) >= 3:
                     assert linker._fuzzy_candidates(norm) == _within_bound(norm, linker._fuzzy), text
+
+
+@pytest.mark.parametrize("cutoff", [30.0, 60.0, 90.0])
+def test_shortlist_is_every_alias_within_the_bound_at_any_cutoff(cutoff: float, lines: list[str]) -> None:
+    """At a low cutoff short strings need one shared character (found under any of theirs), at
+    a high one nearly all: the pairs of rarest characters still find every string in bound."""
+    shop = load_shop(ROOT / "knowledge")
+    aliases = EntityLinker(shop)._fuzzy
+    index = _CharIndex(aliases, cutoff)
+    assert index._need(3) == (1 if cutoff == 30.0 else 2 if cutoff == 60.0 else 3)
+    texts = [*lines[:300], *aliases[:200], "衣衣衣衣衣衣", "杯子杯子 保温 500ml 墨绿", "ab衣"]
+    for found_at_most in (0, 10**9):
+        index.found_at_most = found_at_most
+        for text in texts:
+            norm = normalize(text)[:500]
+            if norm:
+                assert index.shortlist(norm) == _within_bound(norm, aliases, cutoff), text
