@@ -96,12 +96,12 @@ def test_best_rows_are_the_highest_scores_with_ties_by_position() -> None:
         assert top_rows(scores, rows, n) == [int(rows[i]) for i in expected]
 
 
-def test_pruned_bm25_gives_the_rows_of_scoring_every_passage(mini_shop: Shop) -> None:
+def test_bm25_of_the_rows_that_can_score_gives_the_rows_of_scoring_every_passage(mini_shop: Shop) -> None:
     tokenizer = shop_tokenizer(mini_shop)
     passages = build_passages(mini_shop)
     tokens = [search_terms(tokenizer, index_text(p)) for p in passages]
     snap = Snapshot(passages, tokens, np.zeros((len(passages), 16), np.float32), "e", "h")
-    snap._postings.sparse_from = 0  # the pruned path on a small index too
+    snap._postings.sparse_from = 0  # the few-rows paths on a small index too
     masks = [None, snap.mask(types=["product"], product_id=None, now=None), np.zeros(len(passages), bool)]
     for query in ("保温杯怎么清洗", "龙井龙井多少钱", "七天无理由", "没有这个词", "茶 杯 礼盒 发货 多少钱 的"):
         terms = search_terms(tokenizer, query)
