@@ -6,7 +6,8 @@ construction: titles, title parts, categories, attribute values, SKU property va
 A query is a scan over the normalised text, looking up its substrings of the alias lengths
 that start with each character (no regex per alias, no loop over products),
 plus a rapidfuzz pass for typos only when nothing product-specific matched exactly. The typo
-pass scores only a shortlist: the aliases that share enough characters with the text to
+pass reads the text without its numbers (a number names a product only as written) and scores
+only a shortlist: the aliases that share enough characters with the text to
 reach the cutoff at all (:class:`_CharIndex`), in their original order, so it finds what a
 pass over every alias finds.
 

@@ -11,6 +11,8 @@ from benchmarks.scale_shop import generate_shop
 from bot.retrieval.linker import EntityLinker
 from bot.shop import Shop, load_shop
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def coded_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
@@ -34,9 +36,6 @@ def test_a_code_written_whole_names_its_product(coded_shop: Shop) -> None:
 def test_a_typo_in_words_is_still_read(coded_shop: Shop, line: str) -> None:
     mentions = EntityLinker(coded_shop).link(line)
     assert mentions and mentions[0].product_id == "WY01"
-
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

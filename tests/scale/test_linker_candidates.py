@@ -152,7 +152,7 @@ def test_shortlist_is_every_alias_within_the_bound(tmp_path: Path, lines: list[s
 @pytest.mark.parametrize("cutoff", [30.0, 60.0, 90.0])
 def test_shortlist_is_every_alias_within_the_bound_at_any_cutoff(cutoff: float, lines: list[str]) -> None:
     """At a low cutoff short strings need one shared character (found under any of theirs), at
-    a high one nearly all: the pairs of rarest characters still find every string in bound."""
+    a high one nearly all: the rarest characters still find every string in bound."""
     shop = load_shop(ROOT / "knowledge")
     aliases = EntityLinker(shop)._fuzzy
     index = _CharIndex(aliases, cutoff)
