@@ -11,8 +11,9 @@ session's buyer lines are played in order through ``DialogueManager`` on the emb
 order backend (in-memory SQLite, re-seeded per session, frozen clock), so a labelled line is
 routed with the state the bot itself would have after the earlier buyer turns. The corpus
 agent's own replies cannot be fed in as text; but when the agent's line just before a buyer
-line ends by asking something, the buyer line is routed with a pending question, as the
-bot's own flows would hold one after asking; and when it asks nothing, a question the bot
+line ends by asking something, or is the buyer's order, address, name or id read back for
+them to check, the buyer line is routed with a pending question, as the bot's own flows
+would hold one after asking; and when it asks nothing, a question the bot
 itself would hold after the replayed turns (its own "哪一单？") is dropped for that line, since
 the buyer never saw it (``--bot-questions keep`` keeps it; ``--no-agent-questions`` ignores
 the agent's turns altogether). ``--context none`` routes every labelled line alone, with an
@@ -209,9 +210,26 @@ _CLOSING = re.compile(
 )
 
 
+# An agent line that is only the buyer's order, address, name, phone or id read back
+# ("订单[订单x]", "[地址x]", "[身份证号x] [姓名x]") asks the buyer to check it, as "核对" does.
+_READ_BACK = re.compile(r"\[(订单|订单编号:\[订单|地址|姓名|电话|身份证号|邮箱)x\]\]?")
+_READ_BACK_WORDS = 4  # at most this many other characters beside the values: "订单", "这个"
+
+
+def reads_back(agent_text: str) -> bool:
+    """Whether an agent line is a read-back of the buyer's own details and little else."""
+    if not _READ_BACK.search(agent_text):
+        return False
+    rest = re.sub(r"[\s,，.。:：;；!！~]", "", _READ_BACK.sub("", agent_text))
+    return len(rest) <= _READ_BACK_WORDS and "[" not in rest
+
+
 def asks_buyer(agent_text: str) -> bool:
-    """Whether an agent line ends by asking the buyer something (a yes/no or a choice)."""
+    """Whether an agent line ends by asking the buyer something (a yes/no or a choice), or
+    reads the buyer's details back for them to check."""
     tail = agent_text.strip()[-24:]
+    if reads_back(agent_text):
+        return True
     return any(cue in tail[-12:] for cue in _ASKS_TAIL) and not _CLOSING.search(tail)
 
 

@@ -58,6 +58,9 @@ FLOW_INTENTS: frozenset[str] = frozenset(
     {"order_status", "logistics", "modify_address", "cancel_order", "refund", "return", "exchange"}
 )
 
+# Intents of a change to an order (each waits for the buyer's yes).
+CHANGE_INTENTS: frozenset[str] = frozenset({"cancel_order", "refund", "return", "exchange", "modify_address"})
+
 # What a buyer would call each topic, for a clarifying question (您是想A，还是B？).
 ASK_PHRASES: dict[str, str] = {
     "product_info": "了解商品详情",

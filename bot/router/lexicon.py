@@ -11,10 +11,12 @@ import yaml
 
 from bot import yamlfiles
 from bot.errors import ConfigError
-from bot.router.intents import CANONICAL_INTENTS
+from bot.router.intents import CANONICAL_INTENTS, CHANGE_INTENTS
 from bot.text.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
+# "不退款我就…", "不换的话…", "别取消，否则…": the negation states a condition.
+_IF_NOT = re.compile(r"的话|否则|不然|我就|就要|就去|就给")
 _CLAUSE = re.compile(r"[,.!?~;:，。！？、…；：\s]+")
 _REPEAT = re.compile(r"(.{1,4}?)\1+")
 _ADVERSATIVE = ("不过", "但是", "可是")
@@ -32,9 +34,21 @@ class Rule:
     fine: str
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # the rule does not apply when this also matches
+    # A match right after which the rule does not apply: "不想" before "取消" declines it.
+    not_after: re.Pattern[str] | None = None
 
     def matches(self, text: str) -> bool:
-        return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
+        if self.unless and self.unless.search(text):
+            return False
+        if self.not_after is None:
+            return bool(self.pattern.search(text))
+        return any(not self.not_after.search(text, 0, m.start()) for m in self.pattern.finditer(text))
+
+    def negated(self, text: str) -> bool:
+        """Whether the rule's words are in ``text`` after a negation (「能不能先别退款」)."""
+        if self.not_after is None or (self.unless and self.unless.search(text)):
+            return False
+        return any(self.not_after.search(text, 0, m.start()) for m in self.pattern.finditer(text))
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,13 @@ class Lexicon:
             c in self.deny_exact or self.decline_clause.match(c) for c in clauses
         )
 
+    def negates_change(self, norm: str) -> bool:
+        """Whether ``norm`` names a change only after a negation (「我不想退货了」, 「能不能先别取消」)
+        and asks for nothing a rule knows (「不取消了 帮我催下发货」 asks to hurry the parcel)."""
+        if _IF_NOT.search(norm):
+            return False  # "不退款的话我就…": a condition, not a no
+        return any(r.negated(norm) for r in self.rules) and not any(r.matches(norm) for r in self.rules)
+
     def gives_up(self, norm: str) -> bool:
         """Whether the last clause that is not courtesy gives up ("地址改不了的话… 那算了")."""
         clauses = [c for c in self._answer_clauses(norm) if c not in self.courtesy_exact]
@@ -237,6 +258,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         raw_rules = yamlfiles.read(data_dir / "rules.yaml")
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"router data unreadable: {exc}") from exc
+    negated = _compile(raw["negated_action"], "negated_action")
     rules = []
     for i, r in enumerate(raw_rules or []):
         if r.get("intent") not in CANONICAL_INTENTS:
@@ -246,7 +268,8 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
             unless = re.compile(str(r["unless"])) if r.get("unless") else None
         except (KeyError, re.error) as exc:
             raise ConfigError(f"rules.yaml[{i}] ({r.get('name')}): bad pattern: {exc}") from exc
-        rules.append(Rule(str(r["name"]), r["intent"], str(r.get("fine") or r["intent"]), pattern, unless))
+        not_after = negated if r["intent"] in CHANGE_INTENTS else None
+        rules.append(Rule(str(r["name"]), r["intent"], str(r.get("fine") or r["intent"]), pattern, unless, not_after))
     provinces = []
     for line in (data_dir / "provinces.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):

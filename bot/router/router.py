@@ -15,9 +15,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from bot.caching import kept_for_shop, words_digest
-from bot.router.classifier import IntentClassifier, train_default
+from bot.router.classifier import IntentClassifier
 from bot.router.delex import delexicaliser_for
-from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS, DRAFTER_INTENTS, FLOW_INTENTS
+from bot.router.intents import ASK_PHRASES, CANONICAL_INTENTS, CHANGE_INTENTS, DRAFTER_INTENTS, FLOW_INTENTS
 from bot.router.lexicon import Lexicon, load_lexicon
 from bot.router.slots import Slots, extract_slots
 from bot.shop.models import Shop
@@ -51,7 +51,6 @@ ACTION_KINDS: dict[str, frozenset[str]] = {
     "exchange": frozenset({"exchange"}),
     "address": frozenset({"modify_address"}),
 }
-ACTION_INTENTS = frozenset({"cancel_order", "refund", "return", "exchange", "modify_address"})
 _NEGATION = re.compile("不|别|没|勿|甭")
 # A yes and the verb of the pending change, as a buyer answers 「确认要取消订单 7001 吗？」 (the text
 # without punctuation, spaces and order numbers): 「确定取消」, 「好的你取消吧」, 「我确认退款」; or the
@@ -87,6 +86,10 @@ THREAD_INTENTS = frozenset({
     "payment",
 })
 
+
+# Clauses that only name an order (a bare number, an attached card): beside a question they
+# say which order it is about, not what to do with it.
+_NAMES_ORDER_ONLY = frozenset({"tid_only", "order_card"})
 
 # A second question beside the first is read clause by clause: at most this many clauses,
 # each sure of itself (a rule, or the classifier at least this sure), and a drafter question
@@ -310,6 +313,14 @@ class Router:
         ]
         if not flows or not asked:
             return turn
+        if all(t.fine_intent in _NAMES_ORDER_ONLY for t in flows):
+            # "订单号7001，发票寄到哪里": the number names the order the question is about; it
+            # asks nothing of its own. The question is the turn, with the whole message's slots.
+            question = asked[0][1]
+            return question.model_copy(update={
+                "text": turn.text, "norm": turn.norm, "slots": turn.slots,
+                "explanation": f"{question.explanation}; about the order {' '.join(turn.slots.tids)} beside it",
+            })
         primary = next((t for t in flows if t.intent == turn.intent), flows[0])
         also = [AlsoAsked(intent=t.intent, text=c, slots=t.slots) for c, t in asked[:1]]
         return primary.model_copy(update={
@@ -404,8 +415,13 @@ class Router:
         if self.lex.gives_up(said):
             # "地址改不了的话… 那就算了": the story ends by dropping what it asked for.
             return done("deny", "deny", 0.9, "context" if kind else "lexicon", "ends by giving up (…算了)")
-        # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
         short = self.lex.request_part(said)[:MAX_CHARS]
+        if (
+            (kind and kind not in OPEN_QUESTION_KINDS) or len(self.lex.request_clauses(said)) == 1
+        ) and self.lex.negates_change(short):
+            # "能不能先别退款": the change's own words, declined; no rule for it applies.
+            return done("deny", "deny", 0.95, "context" if kind else "lexicon", "the change named after a negation (不想/别/不用…)")
+        # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
         for rule in self.lex.rules:
             if rule.matches(short):
                 # Impatience ("到现在都没发？？？") does not hide the request it comes with.
@@ -493,7 +509,7 @@ class Router:
         """``said`` asks for another change than the one the pending question would make
         (「好的，你取消吧」 to a pending return): then its yes is no yes to that question."""
         rule = self._rule_of(said)
-        if not pending.get("intent") or rule is None or rule.intent not in ACTION_INTENTS:
+        if not pending.get("intent") or rule is None or rule.intent not in CHANGE_INTENTS:
             return False
         return rule.intent not in _same_change(pending)
 
