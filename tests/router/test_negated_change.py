@@ -5,16 +5,16 @@ a question only names the order the question is about (「订单号7001，发票
 
 from __future__ import annotations
 
-import tempfile
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import Settings
 from bot.router.router import Router, build_router
-from bot.services import build_services
 from bot.shop import load_shop
+
+if TYPE_CHECKING:
+    from tests.router.conftest import AfterCancelAsked
 
 ROOT = Path(__file__).resolve().parents[2]
 CANCEL = {"pending": {"id": "act1", "kind": "cancel", "intent": "cancel_order", "tid": "7001"}}
@@ -63,18 +63,10 @@ def test_the_change_asked_for_beside_or_after_a_negation_stands(router: Router, 
     assert turn.intent == intent, turn.explanation
 
 
-def test_a_no_in_those_words_leaves_the_order_as_it_was() -> None:
-    services = build_services(
-        Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tempfile.mkdtemp()), database_url=None),
-        eval_mode=True, ephemeral=True,
-    )
-    services.clock.set(datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # type: ignore[attr-defined]
-    cid = services.bot.start_conversation("b01")
-    asked = services.bot.handle(cid, "b01", "取消7001")
-    assert "确认要取消订单 7001" in asked.reply
-    kept = services.bot.handle(cid, "b01", "我不想取消了")
+def test_a_no_in_those_words_leaves_the_order_as_it_was(after_cancel_asked: AfterCancelAsked) -> None:
+    services, kept = after_cancel_asked("我不想取消了")
     assert kept.action is None and kept.intent == "deny", kept.reply
-    again = services.bot.handle(cid, "b01", "好的")  # nothing is pending any more: no cancellation
+    again = services.bot.handle(kept.conversation_id, "b01", "好的")  # nothing is pending any more: no cancellation
     assert again.action is None, again.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "WAIT_BUYER_PAY"

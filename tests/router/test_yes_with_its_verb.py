@@ -4,17 +4,16 @@ change's verb, a question, another order or a message that only reports a yes do
 
 from __future__ import annotations
 
-import tempfile
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import Settings
 from bot.router.router import Router, build_router
-from bot.services import Services, build_services
 from bot.shop import load_shop
-from bot.turns import TurnResult
+
+if TYPE_CHECKING:
+    from tests.router.conftest import AfterCancelAsked
 
 ROOT = Path(__file__).resolve().parents[2]
 CANCEL = {"pending": {"id": "act1", "kind": "cancel", "intent": "cancel_order", "tid": "7001"}}
@@ -65,22 +64,11 @@ def test_anything_else_does_not(router: Router, state: dict, text: str) -> None:
     assert router.route(text, state).intent != "confirm"
 
 
-def _after_cancel_asked(answer: str) -> tuple[Services, TurnResult]:
-    """The demo shop's buyer b01 asks to cancel the unpaid order 7001, then answers ``answer``."""
-    services = build_services(
-        Settings(shop_dir=ROOT / "knowledge", data_dir=Path(tempfile.mkdtemp()), database_url=None),
-        eval_mode=True, ephemeral=True,
-    )
-    services.clock.set(datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # type: ignore[attr-defined]
-    cid = services.bot.start_conversation("b01")
-    asked = services.bot.handle(cid, "b01", "取消7001")
-    assert "确认要取消订单 7001" in asked.reply
-    return services, services.bot.handle(cid, "b01", answer)
-
-
 @pytest.mark.parametrize("answer", ["确定取消", "我确认取消", "取消吧"])
-def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words(answer: str) -> None:
-    services, done = _after_cancel_asked(answer)
+def test_the_whole_turn_cancels_the_order_once_confirmed_in_those_words(
+    after_cancel_asked: AfterCancelAsked, answer: str
+) -> None:
+    services, done = after_cancel_asked(answer)
     assert done.action == "order.cancel", done.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "TRADE_CLOSED"
@@ -94,8 +82,8 @@ def test_a_no_with_the_pending_changes_verb_declines(router: Router, state: dict
     assert router.route(text, state).intent == "deny"
 
 
-def test_a_no_with_its_verb_leaves_the_order_as_it_was() -> None:
-    services, kept = _after_cancel_asked("确定不取消")
+def test_a_no_with_its_verb_leaves_the_order_as_it_was(after_cancel_asked: AfterCancelAsked) -> None:
+    services, kept = after_cancel_asked("确定不取消")
     assert kept.action is None and kept.intent == "deny", kept.reply
     order = services.orders.order("7001")
     assert order is not None and order.status == "WAIT_BUYER_PAY"
