@@ -227,9 +227,9 @@ def reads_back(agent_text: str) -> bool:
 def asks_buyer(agent_text: str) -> bool:
     """Whether an agent line ends by asking the buyer something (a yes/no or a choice), or
     reads the buyer's details back for them to check."""
-    tail = agent_text.strip()[-24:]
     if reads_back(agent_text):
         return True
+    tail = agent_text.strip()[-24:]
     return any(cue in tail[-12:] for cue in _ASKS_TAIL) and not _CLOSING.search(tail)
 
 

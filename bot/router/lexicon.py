@@ -15,8 +15,6 @@ from bot.router.intents import CANONICAL_INTENTS, CHANGE_INTENTS
 from bot.text.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
-# "不退款我就…", "不换的话…", "别取消，否则…": the negation states a condition.
-_IF_NOT = re.compile(r"的话|否则|不然|我就|就要|就去|就给")
 _CLAUSE = re.compile(r"[,.!?~;:，。！？、…；：\s]+")
 _REPEAT = re.compile(r"(.{1,4}?)\1+")
 _ADVERSATIVE = ("不过", "但是", "可是")
@@ -56,6 +54,7 @@ class Lexicon:
     confirm_exact: frozenset[str]
     deny_exact: frozenset[str]
     decline_clause: re.Pattern[str]
+    negated_if: re.Pattern[str]  # "不退款的话…", "别取消，否则…": a negation that states a condition
     filler_chars: str
     threat_words: tuple[str, ...]
     anger_strong: tuple[str, ...]
@@ -217,7 +216,7 @@ class Lexicon:
     def negates_change(self, norm: str) -> bool:
         """Whether ``norm`` names a change only after a negation (「我不想退货了」, 「能不能先别取消」)
         and asks for nothing a rule knows (「不取消了 帮我催下发货」 asks to hurry the parcel)."""
-        if _IF_NOT.search(norm):
+        if self.negated_if.search(norm):
             return False  # "不退款的话我就…": a condition, not a no
         return any(r.negated(norm) for r in self.rules) and not any(r.matches(norm) for r in self.rules)
 
@@ -284,6 +283,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         confirm_exact=bare("confirm_exact"),
         deny_exact=bare("deny_exact"),
         decline_clause=_compile(raw["decline_clause"], "decline_clause"),
+        negated_if=_compile(raw["negated_if"], "negated_if"),
         filler_chars=str(raw["filler_chars"]),
         threat_words=_words(raw["threat_words"]),
         anger_strong=_words(raw["anger_strong"]),

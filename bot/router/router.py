@@ -416,16 +416,16 @@ class Router:
             # "地址改不了的话… 那就算了": the story ends by dropping what it asked for.
             return done("deny", "deny", 0.9, "context" if kind else "lexicon", "ends by giving up (…算了)")
         short = self.lex.request_part(said)[:MAX_CHARS]
-        if (
-            (kind and kind not in OPEN_QUESTION_KINDS) or len(self.lex.request_clauses(said)) == 1
-        ) and self.lex.negates_change(short):
-            # "能不能先别退款": the change's own words, declined; no rule for it applies.
-            return done("deny", "deny", 0.95, "context" if kind else "lexicon", "the change named after a negation (不想/别/不用…)")
         # Greetings and thanks around a request do not decide it: "你好 咨询退货" asks to return.
         for rule in self.lex.rules:
             if rule.matches(short):
                 # Impatience ("到现在都没发？？？") does not hide the request it comes with.
                 return done(rule.intent, rule.fine, 0.99, "rule", f"rule {rule.name}")
+        if (
+            (kind and kind not in OPEN_QUESTION_KINDS) or len(self.lex.request_clauses(said)) == 1
+        ) and self.lex.negates_change(short):
+            # "能不能先别退款": the change's own words, declined; no rule for it applies.
+            return done("deny", "deny", 0.95, "context" if kind else "lexicon", "the change named after a negation (不想/别/不用…)")
         if slots.anger >= 2:
             return done("complaint", "anger", 1.0, "guard", "strong anger (many weak signs)")
         if _tid_only(said, slots) and not (cards.had_cards and self.lex.is_courtesy(said)):
