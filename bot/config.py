@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default=None, description="chroma server (chroma run), e.g. http://chroma:8000; unset = embedded"
     )
     workers: int = Field(default=1, gt=0, description="worker processes of `xiaoer serve`")
+    turn_threads: int | None = Field(
+        default=None, gt=0,
+        description="threads for the stored steps of turns; unset = 1 on SQLite with no model configured "
+        "(local work of a few ms, one writer at a time: more threads only contend for the interpreter), 8 otherwise",
+    )
     shutdown_grace_s: float = Field(
         default=30.0, gt=0, description="how long a stopping server lets turns in flight finish"
     )

@@ -39,6 +39,7 @@ from bot.flows.templates import FlowTemplates
 from bot.guards import check_reply
 from bot.ids import IdProvider
 from bot.shop.models import Shop
+from bot.storage.unit import unit_of_work
 from bot.suggestions.assist import AssistDesk
 from bot.turns import Card, ConversationStatus, Source, TurnResult
 
@@ -133,6 +134,7 @@ class Bot:
         self.reply_mode = reply_mode
         self.policy = shop.info.reply_policy
         self.max_message_chars = max_message_chars
+        self.turn_threads = turn_threads
         self._workers = anyio.CapacityLimiter(turn_threads)
         templates = getattr(dialogue, "templates", None) or FlowTemplates(shop)
         self.desk = AssistDesk(
@@ -498,27 +500,34 @@ class Bot:
             engine_state["parked"] = False
         elif parks:
             engine_state["parked"] = True
-        self.conversations.save_state(cid, {**step.state, "engine": engine_state}, now)
-
         status = turn.status
-        if result.handoff and (turn.status != "waiting" or step.summary):
-            updated = self.conversations.set_status(cid, "waiting", now, summary=step.summary)
-            self.events.publish("status", {"conversation_id": cid, "status": updated.status})
-            status = "waiting"
-        elif parks:
-            updated = self.conversations.set_status(cid, "waiting", now)
-            self.events.publish("status", {"conversation_id": cid, "status": updated.status, "waiting_for_draft": True})
-            status = "waiting"
-        result.status = status  # type: ignore[assignment]
-        if result.delivered and result.reply:
-            reply = self.conversations.add_message(
-                cid, "bot", result.reply, now, self.ids.new_id("m"), turn_id=turn.turn_id
-            )
+        events: list[tuple[str, dict[str, Any]]] = []  # published once the unit is committed
+        reply: Message | None = None
+        with unit_of_work():  # state, status, reply and the turn's record: one commit
+            self.conversations.save_state(cid, {**step.state, "engine": engine_state}, now)
+            if result.handoff and (turn.status != "waiting" or step.summary):
+                updated = self.conversations.set_status(cid, "waiting", now, summary=step.summary)
+                events.append(("status", {"conversation_id": cid, "status": updated.status}))
+                status = "waiting"
+            elif parks:
+                updated = self.conversations.set_status(cid, "waiting", now)
+                events.append(("status", {"conversation_id": cid, "status": updated.status, "waiting_for_draft": True}))
+                status = "waiting"
+            result.status = status  # type: ignore[assignment]
+            if result.delivered and result.reply:
+                reply = self.conversations.add_message(
+                    cid, "bot", result.reply, now, self.ids.new_id("m"), turn_id=turn.turn_id
+                )
+                self.suggestions.settle(cid, holds_only=True)  # the buyer has a first reply
+            self._record(result, turn.message_id, turn.started)
+        for kind, data in events:
+            self.events.publish(kind, data)
+        if reply is not None:
             self._publish_message(reply)
-            self.suggestions.settle(cid, holds_only=True)  # the buyer has a first reply
             if status == "waiting" and not result.handoff:
                 self.desk.resume(cid)
-        return self._finish(result, turn.message_id, turn.started)
+        self.events.publish("turn", result.model_dump(mode="json"))
+        return result
 
     def _base(self, turn: _Turn, outcome: FlowOutcome) -> dict[str, Any]:
         return {
@@ -538,10 +547,13 @@ class Bot:
         return [(m.role, m.text) for m in messages[-(HISTORY_TURNS * 2 + 1) : -1]]
 
     def _finish(self, result: TurnResult, message_id: str, started: float) -> TurnResult:
-        result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        self.conversations.add_turn(result, message_id, self.clock.now())
+        self._record(result, message_id, started)
         self.events.publish("turn", result.model_dump(mode="json"))
         return result
+
+    def _record(self, result: TurnResult, message_id: str, started: float) -> None:
+        result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        self.conversations.add_turn(result, message_id, self.clock.now())
 
     def _publish_message(self, message: Message) -> None:
         self.events.publish(

@@ -103,3 +103,12 @@ def test_any_shop_in_the_format_works(tmp_path: Path, mini_shop) -> None:
     assert {o.tid: o.status for o in services.orders.export().orders}["7003"] == "TRADE_CLOSED"
     price = services.bot.handle(cid, "b01", "龙井现在多少钱")
     assert price.intent == "price_promotion" and "142.80" in price.reply  # 168 × 0.85
+
+
+def test_turns_take_one_thread_on_sqlite_with_no_model_and_more_otherwise(tmp_path: Path) -> None:
+    from bot.engine import TURN_THREADS
+
+    assert services_for(tmp_path / "offline").bot.turn_threads == 1  # local work: threads only contend
+    with_model = services_for(tmp_path / "model", llm_model="fake-model", openai_api_key="test")
+    assert with_model.bot.turn_threads == TURN_THREADS > 1  # model calls are waited for in them
+    assert services_for(tmp_path / "set", turn_threads=3).bot.turn_threads == 3

@@ -3,7 +3,8 @@
 Three tables: ``conv_conversations`` (status, agent, dialogue state, summary, rating),
 ``conv_messages`` (numbered per conversation) and ``conv_turns`` (the full ``TurnResult`` as
 JSON, plus intent/action/handoff/latency as columns so reports can query them). Every write
-is its own committed transaction: a message acknowledged to the buyer survives a restart.
+is its own committed transaction (a message acknowledged to the buyer survives a restart),
+unless it is part of a :func:`~bot.storage.unit.unit_of_work`, which commits with the unit.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bot.conversations.paging import Cursor, Page
 from bot.conversations.store import Conversation, Message, Role
 from bot.errors import Conflict, NotFound, TellCustomer
 from bot.storage.db import Base, UtcDateTime, reader
+from bot.storage.unit import read, write
 from bot.turns import ConversationStatus, TurnResult
 
 _STATUSES: frozenset[str] = frozenset(get_args(ConversationStatus))
@@ -174,20 +176,20 @@ class SqlConversationStore:
             "last_buyer_seq": 0,
         }
         try:
-            with self._engine.begin() as conn:
+            with write(self._engine) as conn:
                 conn.execute(insert(conversations_table).values(**row))
         except IntegrityError as exc:
             raise Conflict(f"会话 {conversation_id} 已存在") from exc
         return self._conversation(row)
 
     def get(self, conversation_id: str) -> Conversation | None:
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             row = conn.execute(_GET, {"cid": conversation_id}).first()
         return self._conversation(row._mapping) if row is not None else None
 
     def buyer_owns(self, conversation_id: str, buyer_id: str) -> bool:
         """True when the conversation exists and belongs to ``buyer_id``."""
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             owner = conn.execute(
                 select(conversations_table.c.buyer_id).where(
                     conversations_table.c.id == conversation_id
@@ -197,7 +199,7 @@ class SqlConversationStore:
 
     def latest_for(self, buyer_id: str) -> Conversation | None:
         c = conversations_table.c
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             row = conn.execute(
                 select(conversations_table)
                 .where(c.buyer_id == buyer_id)
@@ -222,7 +224,7 @@ class SqlConversationStore:
             stmt = stmt.where(c.status == status)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(stmt).all()
         return [self._conversation(r._mapping) for r in rows]
 
@@ -239,7 +241,7 @@ class SqlConversationStore:
         c = conversations_table.c
         items: builtins.list[Conversation] = []
         rows: builtins.list[Any] = []
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             if status in (None, "waiting") and (cursor is None or cursor.part == "waiting"):
                 stmt = select(conversations_table).where(c.status == "waiting")
                 if cursor is not None:
@@ -286,7 +288,7 @@ class SqlConversationStore:
             .join(conversations_table, c.id == m.conversation_id)
             .where(c.id.in_(conversation_ids), m.seq == c.message_count)
         )
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(stmt).all()
         return {r._mapping["conversation_id"]: self._message(r._mapping) for r in rows}
 
@@ -326,12 +328,12 @@ class SqlConversationStore:
                 update(conversations_table).where(c.id == conversation_id)
                 .values(**values, waiting_since=waiting).returning(*conversations_table.c)
             )
-            with self._engine.begin() as conn:
+            with write(self._engine) as conn:
                 row = conn.execute(stmt).first()
             if row is None:
                 raise NotFound(f"没有会话 {conversation_id}")
             return self._conversation(row._mapping)
-        with self._engine.begin() as conn:
+        with write(self._engine) as conn:
             row = conn.execute(
                 select(conversations_table).where(c.id == conversation_id).with_for_update()
             ).first()
@@ -358,7 +360,7 @@ class SqlConversationStore:
         if not agent:
             raise ValueError("agent must not be empty")
         c = conversations_table.c
-        with self._engine.begin() as conn:
+        with write(self._engine) as conn:
             result = conn.execute(
                 update(conversations_table)
                 .where(
@@ -400,7 +402,7 @@ class SqlConversationStore:
         if not message_id:
             raise ValueError("message_id must not be empty")
         try:
-            with self._engine.begin() as conn:
+            with write(self._engine) as conn:
                 # The counter update comes first: it takes the write lock (SQLite) or the row
                 # lock (PostgreSQL), so concurrent appends get distinct, gap-free numbers.
                 bump = _BUMP_BUYER if role == "buyer" else _BUMP
@@ -429,7 +431,7 @@ class SqlConversationStore:
 
     def messages(self, conversation_id: str, *, after_seq: int = 0) -> builtins.list[Message]:
         """Messages in order; ``after_seq`` returns only newer ones (for polling)."""
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(_AFTER, {"cid": conversation_id, "after": after_seq}).all()
         return [self._message(r._mapping) for r in rows]
 
@@ -437,7 +439,7 @@ class SqlConversationStore:
         """The last ``limit`` messages, oldest first (by ``LIMIT``, not the whole history)."""
         if limit <= 0:
             return []
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(_RECENT, {"cid": conversation_id, "limit": limit}).all()
         return [self._message(r._mapping) for r in reversed(rows)]
 
@@ -445,7 +447,7 @@ class SqlConversationStore:
         """The messages after the buyer's newest one, oldest first; None when the buyer wrote
         nothing (or there is no such conversation). By the conversation's marker of that
         message and the index on conversation and number: what follows it, not the history."""
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             marker = conn.execute(_LAST_BUYER_SEQ, {"cid": conversation_id}).scalar()
             if not marker:
                 return None
@@ -460,7 +462,7 @@ class SqlConversationStore:
             .join(conversations_table, c.id == m.conversation_id)
             .where(c.id == conversation_id, m.seq == c.last_buyer_seq)
         )
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             row = conn.execute(stmt).first()
         return self._message(row._mapping) if row is not None else None
 
@@ -481,7 +483,7 @@ class SqlConversationStore:
             "result": result.model_dump(mode="json"),
         }
         try:
-            with self._engine.begin() as conn:
+            with write(self._engine) as conn:
                 conn.execute(_INSERT_TURN, row)
         except IntegrityError as exc:
             # The foreign key or the unique turn id: which one is asked only when it failed.
@@ -491,7 +493,7 @@ class SqlConversationStore:
 
     def turns(self, conversation_id: str) -> builtins.list[TurnResult]:
         t = turns_table.c
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             docs = conn.execute(
                 select(t.result).where(t.conversation_id == conversation_id).order_by(t.n)
             ).scalars()
@@ -500,13 +502,14 @@ class SqlConversationStore:
     # --- helpers ---------------------------------------------------------------------------
 
     def _update(self, conversation_id: str, values: dict[str, Any]) -> None:
-        with self._engine.begin() as conn:
+        with write(self._engine) as conn:
             result = conn.execute(_BY_ID, {"cid": conversation_id, **values})
             if result.rowcount == 0:
                 raise NotFound(f"没有会话 {conversation_id}")
 
     def _missing(self, conversation_id: str) -> bool:
         c = conversations_table.c
+        # Asked after a write failed: on a connection of its own, not a unit's broken one.
         with self._read.connect() as conn:
             return conn.execute(select(c.n).where(c.id == conversation_id)).first() is None
 

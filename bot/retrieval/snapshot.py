@@ -274,6 +274,7 @@ class Snapshot:
         always = (self.valid_from <= ALWAYS[0]) & (self.valid_to >= ALWAYS[1])
         self.timed_rows = np.flatnonzero(~always)
         self.timed = bool(self.timed_rows.size)
+        self._vector_docs = len(self.product_rows) + int(np.count_nonzero(cols.product_code < 0))
         self._type_masks: dict[tuple[str, ...], np.ndarray] = {}
         if self.bm25 is None:
             self.bm25 = _bm25(self.tokens.lists())
@@ -286,8 +287,7 @@ class Snapshot:
     def vector_doc_count(self) -> int:
         """Documents of this generation in the vector index: one per product, one per other
         passage (see :mod:`bot.retrieval.vectordocs`)."""
-        assert self.columns is not None
-        return len(self.product_rows) + int(np.count_nonzero(self.columns.product_code < 0))
+        return self._vector_docs
 
     @property
     def table(self) -> TokenTable:

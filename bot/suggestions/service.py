@@ -24,6 +24,7 @@ from bot.guards import Flag, describe, flags_in
 from bot.ids import IdProvider
 from bot.suggestions.guard import ReplyGuard
 from bot.storage.db import json_value, reader
+from bot.storage.unit import read, write
 from bot.suggestions.sql import SuggestionRow, create_tables, pending_counts
 from bot.turns import Source
 
@@ -219,7 +220,7 @@ class SuggestionService:
                 text = json.dumps(values[name])
                 stored[name] = json_value(self.engine, text)
                 values[name] = self._loads(text)
-        with self.engine.begin() as conn:
+        with write(self.engine) as conn:
             conn.execute(_INSERT, stored)
         return _model(values)
 
@@ -287,7 +288,7 @@ class SuggestionService:
                    SuggestionRow.status.in_(("pending", "rejected")))
             .order_by(SuggestionRow.created, SuggestionRow.id)
         )
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(stmt).all()
         return [_model(r._mapping) for r in rows]
 
@@ -304,14 +305,14 @@ class SuggestionService:
         if also_hold:
             values["hold_at"] = None
         stmt = update(SuggestionRow).where(SuggestionRow.id == sid, column.is_not(None)).values(**values)
-        with self.engine.begin() as conn:
+        with write(self.engine) as conn:
             return bool(conn.execute(stmt).rowcount)
 
     def settle(self, conversation_id: str, *, holds_only: bool = False) -> int:
         """The buyer got a reply: no holding message is due any more, and (unless
         ``holds_only``: an agent answered in person) no late draft or handoff note either.
         Returns how many drafts had timers."""
-        with self.engine.begin() as conn:
+        with write(self.engine) as conn:
             return int(conn.execute(_SETTLE_HOLDS if holds_only else _SETTLE_ALL, {"cid": conversation_id}).rowcount)
 
     def reject(self, sid: str, agent: str, reason: str) -> Suggestion:
@@ -337,7 +338,7 @@ class SuggestionService:
             .where(SuggestionRow.id == sid, SuggestionRow.status == "pending")
             .values(**values)
         )
-        with self.engine.begin() as conn:
+        with write(self.engine) as conn:
             changed = conn.execute(stmt).rowcount
         if changed == 0:  # someone decided between our read and our write: the first wins
             self._pending(sid)
@@ -351,7 +352,7 @@ class SuggestionService:
         return pending_counts(self._read, conversation_ids)
 
     def get(self, suggestion_id: str) -> Suggestion | None:
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             row = conn.execute(_GET, {"sid": suggestion_id}).first()
         return _model(row._mapping) if row else None
 
@@ -359,20 +360,20 @@ class SuggestionService:
         if status is not None and status not in STATUSES:
             raise TellCustomer(f"未知的状态：{status}")
         stmt = _LIST[(status is not None, conversation_id is not None)]
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(stmt, {"status": status, "cid": conversation_id, "limit": limit}).all()
         return [_model(r._mapping) for r in rows]
 
     def has_pending(self, conversation_id: str) -> bool:
         """Whether a draft of the conversation waits for an agent (one index seek)."""
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             return conn.execute(_HAS_PENDING, {"cid": conversation_id}).first() is not None
 
     def stats(self) -> dict[str, Any]:
         """Per intent (and ``_all``): counts by status, acceptance rate (accepted unchanged /
         decided by an agent), edit rate, rejection rate, mean edit distance of edits, and the
         rejection reasons with counts."""
-        with self._read.connect() as conn:
+        with read(self._read) as conn:
             rows = conn.execute(
                 select(SuggestionRow.intent, SuggestionRow.status, SuggestionRow.edit_distance, SuggestionRow.reject_reason)
             ).all()
