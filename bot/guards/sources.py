@@ -7,12 +7,13 @@ look things up in the :class:`Evidence` of the facts, which leaves those values 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
+
+import orjson
 
 from bot.guards.figures import spans_in_days
 from bot.shop.models import Shop
@@ -48,7 +49,7 @@ class Evidence:
     @cached_property
     def text(self) -> str:
         """The shop's part of the facts as one text."""
-        return json.dumps(shop_facts(self.facts), ensure_ascii=False, default=str)
+        return orjson.dumps(shop_facts(self.facts), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
     @cached_property
     def flat(self) -> str:

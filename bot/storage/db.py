@@ -8,12 +8,12 @@ change them (:mod:`bot.storage.schema`). SQLite runs in WAL mode with foreign ke
 from __future__ import annotations
 
 import importlib
-import json
 import sqlite3
 import time
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -56,18 +56,27 @@ class EncodedJSON(str):
     column type). Make it with :func:`json_value`."""
 
 
+def encode_json(value: Any) -> str:
+    """``value`` as the JSON text of a column: text outside ASCII as it is, and keys that are
+    not text written as text, as ``json.dumps`` writes them (orjson, several times faster)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+decode_json = orjson.loads  # the value of a column's JSON text
+
+
 def _json_serializer(value: Any) -> str:
     if isinstance(value, EncodedJSON):
         return str.__str__(value)
-    return json.dumps(value)
+    return encode_json(value)
 
 
 def json_value(engine: Engine, text: str) -> Any:
-    """What to bind to a JSON column of ``engine`` for the JSON ``text`` (``json.dumps`` of
-    the value): the text itself where the engine stores it as it is, else the value."""
+    """What to bind to a JSON column of ``engine`` for the JSON ``text`` (:func:`encode_json`
+    of the value): the text itself where the engine stores it as it is, else the value."""
     if getattr(engine.dialect, "_json_serializer", None) is _json_serializer:
         return EncodedJSON(text)
-    return json.loads(text)
+    return decode_json(text)
 
 
 SQLITE_WAIT_S = 30.0  # how long a SQLite connection waits for another one's lock
@@ -75,8 +84,8 @@ SQLITE_WAIT_S = 30.0  # how long a SQLite connection waits for another one's loc
 
 def make_engine(url: str) -> Engine:
     """Create an engine; ``sqlite://`` (memory) shares one connection across threads.
-    JSON columns are encoded by ``json.dumps``, :class:`EncodedJSON` values as they are."""
-    kwargs: dict[str, Any] = {"json_serializer": _json_serializer}
+    JSON columns are encoded by :func:`encode_json`, :class:`EncodedJSON` values as they are."""
+    kwargs: dict[str, Any] = {"json_serializer": _json_serializer, "json_deserializer": decode_json}
     if url.startswith("sqlite"):
         # A writer holds the file for as long as its transaction (a migration, on a busy
         # machine, for seconds): wait for it rather than fail with "database is locked".

@@ -8,7 +8,6 @@ refused with :class:`FlaggedReply` (naming the flags) unless the agent sends it 
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -23,7 +22,7 @@ from bot.errors import Conflict, NotFound, TellCustomer
 from bot.guards import Flag, describe, flags_in
 from bot.ids import IdProvider
 from bot.suggestions.guard import ReplyGuard
-from bot.storage.db import json_value, reader
+from bot.storage.db import decode_json, encode_json, json_value, reader
 from bot.storage.unit import read, write
 from bot.suggestions.sql import SuggestionRow, create_tables, pending_counts
 from bot.turns import Source
@@ -174,7 +173,7 @@ class SuggestionService:
         self.guard = guard
         create_tables(engine)
         # a stored JSON value reads back as the dialect's deserialiser makes it of the text
-        self._loads = getattr(engine.dialect, "_json_deserializer", None) or json.loads
+        self._loads = getattr(engine.dialect, "_json_deserializer", None) or decode_json
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -217,7 +216,7 @@ class SuggestionService:
         stored = dict(values)
         for name in _JSON_COLUMNS:  # encoded once: stored as this text, returned as read back
             if values[name] is not None:
-                text = json.dumps(values[name])
+                text = encode_json(values[name])
                 stored[name] = json_value(self.engine, text)
                 values[name] = self._loads(text)
         with write(self.engine) as conn:

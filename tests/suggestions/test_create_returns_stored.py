@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,5 +75,8 @@ def test_the_stored_text_is_plain_json(tmp_path: Path, clock: FrozenClock, ids: 
     made = service.create("c1", "t1", "price", _odd_draft(), auto_sent=False)
     with engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT facts, flags, override_flags FROM sugg_suggestions WHERE id = ?", (made.id,)).one()
-    assert raw[0].startswith('{"intent": "price"') and raw[1] == '["numbers"]' and raw[2] == "null"
+    # JSON text once (not a JSON string of JSON text), UTF-8 as it is
+    assert raw[0].startswith('{"intent":"price"') and '"亲😊"' in raw[0]
+    assert json.loads(raw[0])["numbers"] == {"1": "一", "2.5": "二点五"}
+    assert raw[1] == '["numbers"]' and raw[2] == "null"
     engine.dispose()
