@@ -64,6 +64,21 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+REFERENCE_LOOP = 1_000_000
+
+
+def reference_ms() -> float:
+    """CPU ms of a fixed pure-Python loop: how fast the machine runs a tight loop right now,
+    which on a shared virtual machine moves from one minute to the next without the load
+    average showing it. It does not see contention for caches and memory, which moves a
+    turn's cost too: a steady figure here does not make two runs comparable."""
+    t = time.process_time()
+    s = 0
+    for i in range(REFERENCE_LOOP):
+        s += i * i
+    return (time.process_time() - t) * 1000
+
+
 # --- the buyer lines -------------------------------------------------------------------------
 
 
@@ -160,7 +175,8 @@ def child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str,
 
     settings = Settings(shop_dir=shop_dir, data_dir=data_dir, database_url=None)
     services = build_services(settings, eval_mode=True, serving=True)  # as a server starts
-    out: dict[str, Any] = {"start_s": time.perf_counter() - t0, "rss_mb": rss_mb(), "load": load()}
+    out: dict[str, Any] = {"start_s": time.perf_counter() - t0, "rss_mb": rss_mb(), "load": load(),
+                           "reference_ms": reference_ms()}
     if not turns:
         return out
     stages = instrument(services)
@@ -188,6 +204,7 @@ def child(shop_dir: Path, data_dir: Path, rounds: int, turns: bool) -> dict[str,
     out["per_intent"] = {i: (len(v), pct(v, 50), pct(v, 95)) for i, v in sorted(per_intent.items())}
     out["stages"] = {s: (statistics.fmean(v), pct(v, 95)) for s, v in stages.totals.items()}
     out["load_after"] = load()
+    out["reference_after_ms"] = reference_ms()
     out["rss_after_mb"] = rss_mb()  # with what the turns built (chroma's HNSW index, caches)
     return out
 
@@ -380,14 +397,15 @@ def report(results: dict[int, dict[str, Any]]) -> None:
     sizes = sorted(results)
     print("\n## start, memory and turns")
     print("| products | cold start s | warm start s | idle RSS MB | RSS after turns MB | turns | p50 ms | p95 ms "
-          "| mean ms | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| mean ms | load | reference loop ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[n]
         w = r["warm"]
         after = f"{w['rss_after_mb']:.0f}" if "rss_after_mb" in w else "–"
         print(f"| {n:,} | {r['cold']['start_s']:.1f} | {w['start_s']:.1f} | {w['rss_mb']:.0f} | {after} | {w['turns']} "
-              f"| {w['p50_ms']:.1f} | {w['p95_ms']:.1f} | {w['mean_ms']:.1f} | {w['load']} → {w['load_after']} |")
+              f"| {w['p50_ms']:.1f} | {w['p95_ms']:.1f} | {w['mean_ms']:.1f} | {w['load']} → {w['load_after']} "
+              f"| {w['reference_ms']:.0f} → {w.get('reference_after_ms', 0):.0f} |")
     print("\n## per stage, mean ms per turn (p95)")
     print("| products | " + " | ".join(STAGES) + " |")
     print("|---|" + "---|" * len(STAGES))

@@ -8,7 +8,8 @@ wait for an agent). ``--buyers`` conversations each send their next line as soon
 turn returned (closed loop, no think time) through :meth:`Bot.ahandle`, the server's path: the
 stored steps run in the bot's worker threads, as under ``xiaoer serve``. The HTTP layer is not
 measured (see ``bench_workers.py`` for that). After a warm-up it prints turns/s, p50/p95
-latency and the process CPU time per turn for each of ``--windows`` windows in a row (the
+latency, the process CPU time per turn and the machine's speed (``reference_ms``: a fixed
+loop's CPU time) for each of ``--windows`` windows in a row (the
 conversations grow from one to the next: a cost that grows with them shows there), then, one
 turn at a time in this thread, the mean cost of each stage (``bench_scale.py``'s wrappers),
 the CPU time and the SQL statements and commits per turn, and, with ``--profile``, the
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project root holds ``bot`` and this folder
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_scale import STAGES, instrument, load, pct  # noqa: E402
+from benchmarks.bench_scale import STAGES, instrument, load, pct, reference_ms  # noqa: E402
 from benchmarks.bench_workers import LINES  # noqa: E402  (the same mix of buyer lines)
 
 
@@ -101,8 +102,9 @@ def main() -> None:
             convs.append((bot.start_conversation(b), b))
         asyncio.run(closed_loop(bot, convs, args.warmup))
         print(f"\n{args.buyers} buyers, no think time, in process (Bot.ahandle), SQLite file")
-        print("| window | turns | turns/s | p50 ms | p95 ms | CPU ms per turn | messages per conversation | load |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| window | turns | turns/s | p50 ms | p95 ms | CPU ms per turn | messages per conversation | load "
+              "| reference loop ms |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for w in range(args.windows):  # later windows: the same buyers, longer conversations
             cpu0 = time.process_time()
             latencies, wall = asyncio.run(closed_loop(bot, convs, args.seconds))
@@ -110,7 +112,7 @@ def main() -> None:
             turns = len(latencies)
             length = statistics.fmean(len(services.conversations.recent(c, 10_000)) for c, _ in convs)
             print(f"| {w + 1} | {turns} | {turns / wall:.1f} | {pct(latencies, 50):.1f} | {pct(latencies, 95):.1f} "
-                  f"| {cpu / turns * 1000:.1f} | {length:.0f} | {load()} |", flush=True)
+                  f"| {cpu / turns * 1000:.1f} | {length:.0f} | {load()} | {reference_ms():.0f} |", flush=True)
 
         stages = instrument(services)
         sql = Statements(services.db)
@@ -133,7 +135,7 @@ def main() -> None:
         print(f"\none at a time: {len(costs)} turns, mean {statistics.fmean(costs):.1f} ms, "
               f"p50 {pct(costs, 50):.1f} ms, CPU {cpu / len(costs) * 1000:.1f} ms per turn"
               f"{' (under the profiler)' if prof else ''}, {sql.statements / len(costs):.1f} statements "
-              f"and {sql.commits / len(costs):.1f} commits per turn")
+              f"and {sql.commits / len(costs):.1f} commits per turn (reference loop {reference_ms():.0f} ms)")
         print("| " + " | ".join(STAGES) + " |")
         print("|" + "---|" * len(STAGES))
         print("| " + " | ".join(f"{statistics.fmean(stages.totals[s]):.2f}" for s in STAGES) + " |")
