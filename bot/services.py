@@ -253,7 +253,7 @@ def reload_shop(services: Services) -> tuple[Services, dict[str, Any]]:
 def _turn_threads(settings: Settings, db: Engine) -> int:
     """Threads for the stored steps of turns: one on SQLite with no model configured, where
     every step is local work of a few milliseconds and writes take turns anyway (more threads
-    only contend for the interpreter: about 165 against 195 turns/s at 50 buyers), else
+    only contend for the interpreter: about 160 against 190 turns/s at 50 buyers), else
     enough to overlap database round trips and the model's reading of unsure lines."""
     from bot.engine import TURN_THREADS
 
