@@ -7,7 +7,8 @@ Order of work for a turn, so nothing acknowledged is ever lost:
    suggestion that the shop's reply policy sends at once (guard-clean, for the
    intents it names, or every intent in ``auto`` mode) or that waits for an agent with the
    policy's timers, kept by :class:`~bot.suggestions.assist.AssistDesk`;
-4. store the reply, the dialogue state and the turn result; publish live events.
+4. store the suggestion, the reply, the dialogue state and the turn result in one commit
+   (:func:`~bot.storage.unit.unit_of_work`); then publish the live events.
 
 While an agent has taken over, the flows stay quiet and change nothing, but every buyer
 message still gets a draft for the agent (the copilot). Handing the conversation back makes
@@ -16,7 +17,7 @@ the bot answer what is open (:meth:`Bot.answer_open`).
 Each step is its own short piece of storage work; no transaction stays open while the
 model writes. :meth:`Bot.handle` runs the steps in the calling thread (CLI, evaluation
 runner); :meth:`Bot.ahandle` is the server's: the steps run in the bot's own few worker
-threads and the draft is awaited, so turns the flows answer never wait behind a slow model.
+threads (one on SQLite with no model: local work only) and the draft is awaited, so turns the flows answer never wait behind a slow model.
 """
 
 from __future__ import annotations
@@ -79,6 +80,20 @@ class _Turn:
     started: float
 
 
+@dataclass(frozen=True)
+class _Suggested:
+    """A draft of the turn as the reply policy decided it: stored with the turn's end (one
+    commit) and announced to the consoles after it."""
+
+    suggestion_id: str
+    intent: str
+    draft: Draft
+    auto_sent: bool
+    hold_at: datetime | None = None
+    due_at: datetime | None = None
+    origin: str = "turn"
+
+
 @dataclass
 class _Answer:
     """A turn's result and the dialogue state it leaves."""
@@ -90,6 +105,8 @@ class _Answer:
     also: list[AlsoAsked] = field(default_factory=list)
     # A draft of this turn waits for an agent although the reply went out.
     waits: bool = False
+    # The turn's drafts, to be stored with its end.
+    suggested: list[_Suggested] = field(default_factory=list)
 
 
 @dataclass
@@ -403,15 +420,12 @@ class Bot:
         return requests
 
     def _beside_drafted(self, turn: _Turn, step: _Answer, drafts: list[Draft]) -> _Answer:
-        result, waits = step.result, False
+        result, waits, suggested = step.result, False, list(step.suggested)
         lead = re.compile(rf"^{re.escape(self.shop.info.persona.address_term)}[，,～]?")
         for also, draft in zip(step.also, drafts, strict=True):
             auto = draft.passed and self._sends_at_once(also.intent)
             due_at = None if auto else turn.now + timedelta(seconds=self.policy.wait_for(also.intent))
-            suggestion = self.suggestions.create(
-                turn.conversation_id, turn.turn_id, also.intent, draft, auto_sent=auto, due_at=due_at, origin="turn",
-            )
-            self._announce(suggestion)
+            suggested.append(_Suggested(self.suggestions.new_id(), also.intent, draft, auto, due_at=due_at))
             text = draft.text.strip()
             if not auto:
                 waits = True
@@ -421,7 +435,7 @@ class Bot:
             result.reply = f"{result.reply}\n另外，{lead.sub('', text, count=1) or text}"
             result.sources.extend(s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations)
             result.flags.extend(f for f in draft.flags if f not in result.flags)
-        return replace(step, result=result, also=[], waits=waits)
+        return replace(step, result=result, also=[], waits=waits, suggested=suggested)
 
     def _draft_request(self, turn: _Turn, outcome: FlowOutcome, state: dict[str, Any]) -> DraftRequest:
         engine_state = state.get("engine", {})
@@ -444,11 +458,11 @@ class Bot:
 
     def _drafted(self, turn: _Turn, step: _NeedsDraft, draft: Draft, copilot: bool = False,
                  *, force: bool = False) -> _Answer:
-        """Store the draft as a suggestion. The reply policy sends it at once when it passed
-        every guard and its intent is sent at once (``force``: the agent handed back, any
-        guard-clean draft). Otherwise it waits for an
-        agent with the policy's timers; a copilot draft waits for the agent who has the
-        conversation, with only the holding message's timer."""
+        """The draft as a suggestion, stored with the turn's end. The reply policy sends it at
+        once when it passed every guard and its intent is sent at once (``force``: the agent
+        handed back, any guard-clean draft). Otherwise it waits for an agent with the policy's
+        timers; a copilot draft waits for the agent who has the conversation, with only the
+        holding message's timer."""
         outcome = step.outcome
         policy, now = self.policy, turn.now
         if copilot:
@@ -460,20 +474,19 @@ class Bot:
             wait = policy.wait_for(outcome.intent)
             hold_at = now + timedelta(seconds=policy.hold_s) if not auto and policy.hold_s < wait else None
             due_at = None if auto else now + timedelta(seconds=0 if force else wait)
-        suggestion = self.suggestions.create(
-            turn.conversation_id, turn.turn_id, outcome.intent, draft, auto_sent=auto,
-            hold_at=hold_at, due_at=due_at, origin="copilot" if copilot else "turn",
+        suggested = _Suggested(
+            self.suggestions.new_id(), outcome.intent, draft, auto, hold_at=hold_at, due_at=due_at,
+            origin="copilot" if copilot else "turn",
         )
-        self._announce(suggestion)
         result = TurnResult(
             reply=draft.text,
             sources=[s if isinstance(s, Source) else Source.model_validate(s) for s in draft.citations],
-            suggestion_id=suggestion.id,
+            suggestion_id=suggested.suggestion_id,
             delivered=auto,
             flags=list(draft.flags),
             **self._base(turn, outcome),
         )
-        return _Answer(result, outcome.state, outcome.handoff_summary)
+        return _Answer(result, outcome.state, outcome.handoff_summary, suggested=[suggested])
 
     def _failed(self, turn: _Turn) -> _Answer:
         log.exception("turn failed in conversation %s", turn.conversation_id)
@@ -503,7 +516,13 @@ class Bot:
         status = turn.status
         events: list[tuple[str, dict[str, Any]]] = []  # published once the unit is committed
         reply: Message | None = None
-        with unit_of_work():  # state, status, reply and the turn's record: one commit
+        stored: list[Suggestion] = []
+        with unit_of_work():  # drafts, state, status, reply and the turn's record: one commit
+            for d in step.suggested:
+                stored.append(self.suggestions.create(
+                    cid, turn.turn_id, d.intent, d.draft, auto_sent=d.auto_sent, hold_at=d.hold_at,
+                    due_at=d.due_at, origin=d.origin, suggestion_id=d.suggestion_id,
+                ))
             self.conversations.save_state(cid, {**step.state, "engine": engine_state}, now)
             if result.handoff and (turn.status != "waiting" or step.summary):
                 updated = self.conversations.set_status(cid, "waiting", now, summary=step.summary)
@@ -520,6 +539,8 @@ class Bot:
                 )
                 self.suggestions.settle(cid, holds_only=True)  # the buyer has a first reply
             self._record(result, turn.message_id, turn.started)
+        for suggestion in stored:
+            self._announce(suggestion)
         for kind, data in events:
             self.events.publish(kind, data)
         if reply is not None:

@@ -177,18 +177,24 @@ class SuggestionService:
 
     # --- writing ---------------------------------------------------------------------------
 
+    def new_id(self) -> str:
+        """An id for a suggestion to be created (:meth:`create` makes one when not given it)."""
+        return self.ids.new_id("sg")
+
     def create(
         self, conversation_id: str, turn_id: str, intent: str, draft: Draft, *, auto_sent: bool,
         hold_at: datetime | None = None, due_at: datetime | None = None, origin: str = "turn",
+        suggestion_id: str | None = None,
     ) -> Suggestion:
         """Store a draft: ``pending`` for an agent, or ``auto_sent`` (the shop sends drafts
         that passed every guard). A draft that failed a guard is never stored as sent.
-        ``hold_at`` and ``due_at`` are the reply policy's timers of a waiting draft."""
+        ``hold_at`` and ``due_at`` are the reply policy's timers of a waiting draft;
+        ``suggestion_id`` one of :meth:`new_id`, when the id was needed before the draft is stored."""
         if auto_sent and not draft.passed:
             raise ValueError("a draft that failed a guard cannot be sent automatically")
         now = self.clock.now().isoformat()
         values: dict[str, Any] = dict.fromkeys(_TABLE.columns.keys()) | {
-            "id": self.ids.new_id("sg"),
+            "id": suggestion_id or self.new_id(),
             "conversation_id": conversation_id,
             "turn_id": turn_id,
             "intent": intent,

@@ -18,6 +18,7 @@ from bot.ids import SequentialIds
 from bot.services import build_services
 from bot.storage.db import make_engine
 from bot.storage.unit import unit_of_work
+from bot.suggestions.sql import SuggestionRow
 from bot.turns import TurnResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,33 +99,57 @@ def test_others_see_a_unit_only_once_it_is_committed(shared_engine: Engine) -> N
 
 
 class WatchingBus(EventBus):
-    """Counts, at each published bot message, whether another connection already sees it."""
+    """Notes, at each published bot message and draft, whether another connection already
+    reads it."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
         self.other = make_engine(url)
-        self.visible: list[bool] = []
+        self.visible: list[tuple[str, bool]] = []
 
     def publish(self, kind: str, data: dict[str, Any]) -> str:
         message = data.get("message") or {}
         if kind == "message" and message.get("role") == "bot":
-            with self.other.connect() as conn:
-                stored = conn.execute(select(messages_table.c.id).where(messages_table.c.id == message["id"])).first()
-            self.visible.append(stored is not None)
+            self.visible.append((kind, self._has(messages_table, message["id"])))
+        elif kind == "suggestion.created":
+            self.visible.append((kind, self._has(SuggestionRow.__table__, data["id"])))
         return super().publish(kind, data)
 
+    def _has(self, table: Any, row_id: str) -> bool:
+        with self.other.connect() as conn:
+            return conn.execute(select(table.c.id).where(table.c.id == row_id)).first() is not None
 
-def test_a_turn_ends_in_one_commit_and_is_published_after_it(tmp_path: Path) -> None:
+
+def watched(tmp_path: Path, reply_mode: str) -> tuple[Any, WatchingBus]:
     services = build_services(
-        Settings(shop_dir=ROOT / "knowledge", data_dir=tmp_path, reply_mode="auto"),
+        Settings(shop_dir=ROOT / "knowledge", data_dir=tmp_path, reply_mode=reply_mode),
         clock=FrozenClock(T0), ids=SequentialIds(), ephemeral=True,
     )
     bus = WatchingBus(services.settings.sqlalchemy_url)
     services.bot.events = bus
+    return services, bus
+
+
+def test_a_turn_ends_in_one_commit_and_is_published_after_it(tmp_path: Path) -> None:
+    services, bus = watched(tmp_path, "auto")
     cid = services.bot.start_conversation("b01")
     seen = commits(services.db)
-    turn = services.bot.handle(cid, "b01", "你好")
-    assert turn.delivered and turn.reply
-    assert len(seen) == 2  # the buyer's message on arrival; state, reply and record at the end
-    assert bus.visible == [True]
+    turn = services.bot.handle(cid, "b01", "纯棉T恤起球吗")
+    assert turn.delivered and turn.reply and turn.suggestion_id
+    assert len(seen) == 2  # the buyer's message on arrival; draft, state, reply and record at the end
+    assert bus.visible == [("suggestion.created", True), ("message", True)]
+    bus.other.dispose()
+
+
+def test_a_draft_waiting_for_an_agent_lands_with_its_turn(tmp_path: Path) -> None:
+    services, bus = watched(tmp_path, "assist")
+    cid = services.bot.start_conversation("b01")
+    seen = commits(services.db)
+    turn = services.bot.handle(cid, "b01", "纯棉T恤起球吗")
+    assert not turn.delivered and turn.suggestion_id
+    assert len(seen) == 2
+    assert bus.visible == [("suggestion.created", True)]
+    stored = services.suggestions.get(turn.suggestion_id)
+    assert stored is not None and stored.status == "pending" and stored.turn_id == turn.turn_id
+    assert [t.suggestion_id for t in services.conversations.turns(cid)] == [turn.suggestion_id]
     bus.other.dispose()
