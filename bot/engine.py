@@ -17,7 +17,8 @@ the bot answer what is open (:meth:`Bot.answer_open`).
 Each step is its own short piece of storage work; no transaction stays open while the
 model writes. :meth:`Bot.handle` runs the steps in the calling thread (CLI, evaluation
 runner); :meth:`Bot.ahandle` is the server's: the steps run in the bot's own few worker
-threads (one on SQLite with no model: local work only) and the draft is awaited, so turns the flows answer never wait behind a slow model.
+threads (one on SQLite with no model: local work only) and the draft is awaited, so turns
+the flows answer never wait behind a slow model.
 """
 
 from __future__ import annotations
