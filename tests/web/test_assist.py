@@ -107,6 +107,26 @@ def test_a_waiting_draft_is_queued_and_a_rejected_one_opens_the_reply_box(pages,
     screenshots(console, "console-reply-after-reject")
 
 
+def test_a_reject_reason_keeps_its_focus_when_the_conversation_moves_meanwhile(pages, server) -> None:
+    console = pages.agent(*server.agents[0])
+    buyer = pages.buyer(buyer_id="b08")
+    send(buyer, PRODUCT_QUESTION)
+    open_conversation(console, buyer)
+    expect(console.get_by_test_id("suggestion-draft").first).not_to_be_empty()
+    console.keyboard.press("r")
+    expect(console.get_by_test_id("reject-reason")).to_be_focused()
+    console.keyboard.type("面料说法")
+    # The buyer writes again while the agent types: the console redraws the conversation.
+    send(buyer, "在吗")
+    expect(console.get_by_test_id("thread-pane")).to_contain_text("在吗")
+    expect(console.get_by_test_id("reject-reason")).to_be_focused()
+    console.keyboard.type("需要核实")
+    console.keyboard.press("Enter")  # rejects with the reason; never Enter's "accept" on the page
+    expect(console.get_by_test_id("agent-composer")).to_be_visible()
+    expect(console.get_by_test_id("reply-box-question")).to_contain_text(PRODUCT_QUESTION)
+    expect(buyer.get_by_test_id("msg-bot").filter(has_text="100%棉")).to_have_count(0)
+
+
 def test_the_copilot_drafts_during_a_takeover_and_hand_back_ends_in_an_answer(pages, server, screenshots) -> None:
     console = pages.agent(*server.agents[0])
     buyer = pages.buyer(buyer_id="b06")

@@ -431,6 +431,11 @@ function renderSuggestions() {
   if (!list.some((s) => s.id === state.selectedSuggestion)) state.selectedSuggestion = list[0] ? list[0].id : null;
 
   const box = $("suggestions");
+  // An agent typing in a draft's editor keeps the focus and caret through a redraw: without
+  // it the keys after an event (a buyer's new line) would go to the page, Enter to "accept".
+  const typing = box.contains(document.activeElement) && document.activeElement.matches("textarea, input")
+    ? { start: document.activeElement.selectionStart, end: document.activeElement.selectionEnd }
+    : null;
   if (!list.length) {
     const c = conv();
     box.replaceChildren(
@@ -443,9 +448,10 @@ function renderSuggestions() {
   renderDrafting();
   tick();
   const editor = box.querySelector("textarea, input");
-  if (editor && document.activeElement !== editor && state.mode && state.mode.focus) {
+  if (editor && document.activeElement !== editor && state.mode && (state.mode.focus || typing)) {
     editor.focus();
-    editor.setSelectionRange(editor.value.length, editor.value.length);
+    const end = editor.value.length;
+    editor.setSelectionRange(typing ? Math.min(typing.start ?? end, end) : end, typing ? Math.min(typing.end ?? end, end) : end);
     state.mode.focus = false;
   }
 }
