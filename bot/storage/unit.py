@@ -1,8 +1,9 @@
 """A unit of work: several stores' writes committed as one transaction.
 
-The end of a turn stores the dialogue state, the reply, a status change and the turn's record;
-inside :func:`unit_of_work` those writes share one connection and one commit, so a turn costs
-one commit instead of four and no reader ever sees the reply without its turn. Stores open
+The end of a turn stores its draft, the dialogue state, a status change, the reply and the
+turn's record; inside :func:`unit_of_work` those writes share one connection and one commit,
+so a turn's end costs one commit instead of five and no reader ever sees the reply or the
+draft without its turn. Stores open
 their connections through :func:`write` and :func:`read`: outside a unit these are
 ``engine.begin()`` and ``engine.connect()``, inside one they give the unit's connection to the
 same database (reads included, so they see the unit's own writes).
