@@ -446,7 +446,7 @@ class Bot:
         return DraftRequest(
             conversation_id=turn.conversation_id,
             buyer=self.shop.buyers[turn.buyer_id],
-            question=turn.text,
+            question=outcome.question or turn.text,
             intent=outcome.intent,
             entities=dict(outcome.entities),
             history=self._history(turn.conversation_id),

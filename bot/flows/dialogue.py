@@ -66,6 +66,9 @@ class FlowOutcome(BaseModel):
     explanation: str | None = None  # why the router chose the intent
     # Questions asked beside the one the flow answered, for the drafter.
     also: list[AlsoAsked] = Field(default_factory=list)
+    # What the drafter answers when it is not the buyer's text alone: 「然后呢」 in a thread is
+    # drafted with the words that opened the thread before it.
+    question: str | None = None
 
 
 def _on_its_way(order: Order) -> bool:
@@ -110,7 +113,10 @@ class DialogueManager:
         step = self._dispatch(ctx, st, turn)
         step = self._apply(ctx, step)
         topic = st.pending.summary if st.pending else None
-        return self._outcome(ctx, turn, step, topic)
+        outcome = self._outcome(ctx, turn, step, topic)
+        if outcome.reply is None and turn.fine_intent == "follow_up" and st.last_ask:
+            outcome.question = f"{st.last_ask} {turn.text.strip()}"
+        return outcome
 
     def _about_pending(self, st: DialogueState, turn: ParsedTurn) -> ParsedTurn:
         """"真的能退吗" / "可以吗？" while a refund waits for a yes asks about that refund: the
@@ -231,7 +237,17 @@ class DialogueManager:
         if turn.slots.product_ids:
             st = st.model_copy(update={"focus_product": turn.slots.product_ids[0]})
         if intent != "other":
-            st = st.model_copy(update={"misses": 0, "last_intent": intent if intent not in ("confirm", "deny") else st.last_intent})
+            # Answers, small talk and a bare order number keep the topic: 「然后呢」 after them
+            # still asks about the refund or the price difference before.
+            carried = intent in ("confirm", "deny", "chitchat", "greeting") or turn.fine_intent in ("tid_only", "order_card")
+            # A follow-up keeps the thread's own finer intent and words: 「然后呢」 twice stays on 价保.
+            kept = carried or turn.fine_intent == "follow_up"
+            st = st.model_copy(update={
+                "misses": 0,
+                "last_intent": st.last_intent if carried else intent,
+                "last_fine": st.last_fine if kept else turn.fine_intent,
+                "last_ask": st.last_ask if kept else turn.text.strip()[:MAX_QUESTION_CHARS],
+            })
         t = ctx.t
         if intent == "confirm":
             return self._confirm(ctx, st, turn)

@@ -54,6 +54,8 @@ class DialogueState(BaseModel):
     misses: int = 0  # consecutive turns the bot did not understand
     handed_off: bool = False
     last_intent: str | None = None
+    last_fine: str | None = None  # the finer intent of that turn (price protection is a thread)
+    last_ask: str | None = None  # the buyer's words that opened that topic, for a follow-up's draft
     # The engine's own counters (turns, when the buyer last said no to a suggestion): kept
     # here so they survive the flows' round trip of the state.
     engine: dict[str, Any] = Field(default_factory=dict)

@@ -79,6 +79,7 @@ class Lexicon:
     firm_yes_words: tuple[str, ...] = ()
     give_up_clauses: frozenset[str] = frozenset()
     quality_pattern: re.Pattern[str] | None = None
+    thread_question: re.Pattern[str] | None = None
 
     def clauses(self, norm: str) -> list[str]:
         """The clauses of ``norm`` (split at punctuation and spaces), empty ones dropped."""
@@ -232,6 +233,17 @@ class Lexicon:
         distinct = len({ch for ch in norm if "\u4e00" <= ch <= "\u9fff"})
         return hanzi >= 3 and distinct >= 3 and any(c in norm for c in self.question_cues)
 
+    def carries_thread(self, norm: str) -> bool:
+        """Whether ``norm`` only asks how its thread goes on (「然后呢」, 「哦 要多久」, 「那需要怎么做？」):
+        every clause that is not courtesy is a question with no topic of its own."""
+        # An acknowledgement before it (「好了 然后呢」) is no topic either.
+        clauses = [
+            c for c in self._answer_clauses(norm)
+            if c not in self.courtesy_exact and c not in self.confirm_exact and c not in self.interjections
+        ]
+        pattern = self.thread_question
+        return pattern is not None and bool(clauses) and all(pattern.match(c) for c in clauses)
+
     def bare(self, norm: str) -> str:
         """``norm`` without punctuation, particles and symbols: what a bare yes/no looks like."""
         kept = [ch for ch in norm if ch not in self.filler_chars and (ch.isalnum() or ch == " ")]
@@ -308,4 +320,5 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         firm_yes_words=_words(raw["firm_yes_words"]),
         give_up_clauses=frozenset(_collapse(w) for w in bare("give_up_clauses")),
         quality_pattern=_compile(raw["quality_pattern"], "quality_pattern"),
+        thread_question=_compile(raw["thread_question"], "thread_question"),
     )

@@ -87,6 +87,19 @@ THREAD_INTENTS = frozenset({
 })
 
 
+# Price protection (价保, 退差价) is after-sales talk about a placed order, though its intent is
+# the promotions': 「然后呢」 after it asks how the price difference comes back.
+THREAD_FINES = frozenset({"price_protection"})
+
+
+def _thread(state: dict[str, Any]) -> str | None:
+    """The after-sales thread a short question may carry on, from the last turn's intent."""
+    last = state.get("last_intent")
+    if last in THREAD_INTENTS or (last is not None and state.get("last_fine") in THREAD_FINES):
+        return str(last)
+    return None
+
+
 # Clauses that only name an order (a bare number, an attached card): beside a question they
 # say which order it is about, not what to do with it.
 _NAMES_ORDER_ONLY = frozenset({"tid_only", "order_card"})
@@ -444,18 +457,20 @@ class Router:
             # A complaint needs words of complaint; "你们" and a question are not enough.
             intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
             why += "; no complaint words, so the runner-up"
-        thread = state.get("last_intent")
+        thread = _thread(state)
+        # 「然后呢」, 「要多久」: no topic of its own, so the classifier's reading of it means nothing.
+        carries = thread is not None and self.lex.carries_thread(said)
         if (
-            thread in THREAD_INTENTS
-            and (intent != thread or conf < UNSURE_BELOW)  # the thread's own intent, too unsure to stand
-            and conf < FOLLOW_UP_BELOW
+            thread is not None
+            and (intent != thread or conf < UNSURE_BELOW or carries)  # the thread's own intent, too unsure to stand
+            and (carries or (conf < FOLLOW_UP_BELOW and self.lex.asks(said)))
             and len(bare) <= FOLLOW_UP_MAX_CHARS
-            and self.lex.asks(said)
             and not slots.tids
             and not slots.product_ids
         ):
             # "审核要多久？" in a refund thread asks about that refund, not a new topic.
-            return done(thread, "follow_up", conf, "context", f"{why}; a short question in the {thread} thread")
+            what = "a question with no topic of its own" if carries else "a short question"
+            return done(thread, "follow_up", conf, "context", f"{why}; {what} in the {thread} thread")
         if (
             not kind
             and conf < CLARIFY_BELOW
