@@ -186,6 +186,11 @@ class Relevance:
         for word in pending:
             alts = table.get(word, ())
             df = max([self.df(word), *(self.df(a) for a in alts)])
+            if not df and (inner := self._unglued(word)) and inner not in seen:
+                # 「我想开发票」 cuts as 我/想开/发票: the word the shop knows is 开, not 想开.
+                seen.add(inner)
+                word, alts = inner, table.get(inner, ())
+                df = max([self.df(word), *(self.df(a) for a in alts)])
             if df:
                 w = self.weight(df)
                 known_weights.append(w)
@@ -197,6 +202,17 @@ class Relevance:
         # is only about unknown things (明星, 工厂) has nothing to match and stays unanswered.
         unknown_w = UNKNOWN_SHARE * (sum(known_weights) / len(known_weights)) if known_weights else self.weight(0)
         return Question(tuple(t if t.known else Term(t.word, unknown_w, False) for t in terms))
+
+    def _unglued(self, word: str) -> str | None:
+        """A word the shop never uses that is a leading stop word (a modal verb, a pronoun)
+        glued to one it does (想开, 能开): the word it does use, or None. Only the front is cut:
+        现在 is no 现."""
+        inner = word
+        while len(inner) >= 2 and inner[0] in self._stop:
+            inner = inner[1:]
+        if inner == word or inner in self._stop or not _CJK_OR_WORD.search(inner):
+            return None
+        return inner if self.df(inner) else None
 
     def _words(self, phrase: str) -> tuple[str, ...]:
         return _cut_cached(self.tokenizer, phrase)
