@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -261,6 +262,17 @@ def _compile(pattern: object, name: str) -> re.Pattern[str]:
         raise ConfigError(f"lexicon.yaml {name}: bad pattern: {exc}") from exc
 
 
+def _thread_question(raw: Any) -> re.Pattern[str]:
+    """``thread_question``'s parts as one pattern: lead words, then 「然后」 and an ask or an ask
+    alone, then tail particles."""
+    try:
+        lead, then, tail = f"(?:{raw['lead']})*", f"(?:{raw['then']})", f"(?:{raw['tail']})*"
+        ask = "(?:" + "|".join(f"(?:{a})" for a in raw["ask"]) + ")"
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"lexicon.yaml thread_question: needs lead, then, ask (a list) and tail: {exc}") from exc
+    return _compile(f"^{lead}(?:{then}{lead}{ask}?|{ask}){tail}$", "thread_question")
+
+
 @lru_cache(maxsize=4)
 def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     """Read ``lexicon.yaml``, ``rules.yaml`` and ``provinces.tsv``; bad data raises ConfigError."""
@@ -320,5 +332,5 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         firm_yes_words=_words(raw["firm_yes_words"]),
         give_up_clauses=frozenset(_collapse(w) for w in bare("give_up_clauses")),
         quality_pattern=_compile(raw["quality_pattern"], "quality_pattern"),
-        thread_question=_compile(raw["thread_question"], "thread_question"),
+        thread_question=_thread_question(raw["thread_question"]),
     )

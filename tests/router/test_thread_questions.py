@@ -58,6 +58,10 @@ def sure(shop: Shop, router: Router) -> Router:
         ("你好，那怎么办", True),
         ("要多久到账", True),
         ("怎么样了", True),
+        ("确定可以吗", True),  # doubts what was just said about the thread
+        ("你确定哦?", True),
+        ("那然后需要怎么做", True),
+        ("确定", False),  # a yes, not a question
         ("退款要多久", False),  # names its topic
         ("多少钱", False),
         ("什么时候发货", False),
@@ -71,7 +75,7 @@ def test_a_question_with_no_topic_of_its_own(text: str, carries: bool) -> None:
 
 @pytest.mark.parametrize(
     ("thread", "text"),
-    [("refund", "然后呢"), ("invoice", "需要怎么做"), ("return", "那要多久呢"), ("logistics", "好的，然后呢")],
+    [("refund", "然后呢"), ("invoice", "需要怎么做"), ("return", "那要多久呢"), ("logistics", "好的，然后呢"), ("invoice", "确定可以吗")],
 )
 def test_it_carries_the_after_sales_thread_however_sure_the_classifier_is(sure: Router, thread: str, text: str) -> None:
     turn = sure.route(text, {"last_intent": thread})
