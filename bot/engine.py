@@ -564,9 +564,9 @@ class Bot:
         }
 
     def _history(self, conversation_id: str) -> list[tuple[str, str]]:
-        messages = self.conversations.recent(conversation_id, HISTORY_TURNS * 2 + 1)
+        lines = self.conversations.recent_lines(conversation_id, HISTORY_TURNS * 2 + 1)
         # The last message is the buyer's current one; the drafter gets it as the question.
-        return [(m.role, m.text) for m in messages[-(HISTORY_TURNS * 2 + 1) : -1]]
+        return lines[:-1]
 
     def _finish(self, result: TurnResult, message_id: str, started: float) -> TurnResult:
         self._record(result, message_id, started)

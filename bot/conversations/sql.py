@@ -144,6 +144,14 @@ _RECENT = (
     .limit(bindparam("limit"))
 )
 
+# The same rows as _RECENT, their role and words only: what a draft's history needs.
+_RECENT_LINES = (
+    select(_m.role, _m.text)
+    .where(_m.conversation_id == bindparam("cid"))
+    .order_by(_m.seq.desc())
+    .limit(bindparam("limit"))
+)
+
 
 class SqlConversationStore:
     """Conversations on any SQLAlchemy engine; times come back in ``tz`` (the shop's zone)."""
@@ -442,6 +450,14 @@ class SqlConversationStore:
         with read(self._read) as conn:
             rows = conn.execute(_RECENT, {"cid": conversation_id, "limit": limit}).all()
         return [self._message(r._mapping) for r in reversed(rows)]
+
+    def recent_lines(self, conversation_id: str, limit: int) -> builtins.list[tuple[str, str]]:
+        """``recent``'s messages as (role, text), oldest first: no dates to read, no models."""
+        if limit <= 0:
+            return []
+        with read(self._read) as conn:
+            rows = conn.execute(_RECENT_LINES, {"cid": conversation_id, "limit": limit}).all()
+        return [(r[0], r[1]) for r in reversed(rows)]
 
     def since_buyer(self, conversation_id: str) -> builtins.list[Message] | None:
         """The messages after the buyer's newest one, oldest first; None when the buyer wrote

@@ -67,6 +67,9 @@ class ConversationStore(Protocol):
     def recent(self, conversation_id: str, limit: int) -> list[Message]:
         """The last ``limit`` messages, oldest first."""
 
+    def recent_lines(self, conversation_id: str, limit: int) -> list[tuple[str, str]]:
+        """The last ``limit`` messages as (role, text), oldest first."""
+
     def since_buyer(self, conversation_id: str) -> list[Message] | None:
         """The messages after the buyer's newest one, oldest first (None: the buyer wrote
         nothing); what follows that message only, not the whole history."""

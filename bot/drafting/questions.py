@@ -108,8 +108,20 @@ def _asks(clause: str, w: Words, lex: Lexicon) -> bool:
 
 def split(message: str, intent: str, *, lexicon: Lexicon | None = None) -> list[Question]:
     """The questions of ``message``, first asked first (at most :data:`MAX_QUESTIONS`; the rest
-    join the last). A message that asks nothing recognisable is one question."""
-    lex = lexicon or load_lexicon()
+    join the last). A message that asks nothing recognisable is one question. With the
+    router's own lexicon a message is read once: a conversation's earlier lines come back
+    every turn (questions are frozen, so callers share them)."""
+    if lexicon is None:
+        return list(_split_once(message, intent))
+    return _split(message, intent, lexicon)
+
+
+@lru_cache(maxsize=4096)
+def _split_once(message: str, intent: str) -> tuple[Question, ...]:
+    return tuple(_split(message, intent, load_lexicon()))
+
+
+def _split(message: str, intent: str, lex: Lexicon) -> list[Question]:
     w = words()
     norm = normalize(message)
     clauses = lex.clauses(lex.request_part(norm)) or [norm]

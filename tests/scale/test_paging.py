@@ -88,6 +88,8 @@ def test_recent_is_the_last_messages_oldest_first(store: SqlConversationStore) -
     assert store.recent("c1", 13) == whole[-13:]
     assert store.recent("c1", 100) == whole
     assert store.recent("c1", 0) == [] and store.recent("nope", 5) == []
+    assert store.recent_lines("c1", 13) == [(m.role, m.text) for m in whole[-13:]]
+    assert store.recent_lines("c1", 0) == [] and store.recent_lines("nope", 5) == []
 
 
 def test_last_messages_are_the_newest_of_each(store: SqlConversationStore) -> None:

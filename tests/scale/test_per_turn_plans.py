@@ -114,7 +114,7 @@ def test_the_store_reads_of_a_turn_are_indexed_and_bounded(sql_engine: Engine) -
         # What a turn and the desk do (engine: open, history, close; desk: resume, timers).
         store.get("c1")
         store.add_message("c1", "buyer", "有别的颜色吗", NOW, "m-new")
-        store.recent("c1", 13)
+        store.recent_lines("c1", 13)
         store.since_buyer("c1")
         store.last_buyer_message("c1")
         store.save_state("c1", {"engine": {"turns": 31}}, NOW)
