@@ -83,6 +83,8 @@ FIXED_VALUES = {
     "邮箱": "service@example.com",
 }
 MASK = re.compile(r"\[([^\[\]]+?)x\]")
+# A masked number right after the words for an order number is that order's number.
+ORDER_NUMBER = re.compile(r"((?:订单|单)(?:编号|号码|号)?(?:是|为)?[:：;；\s]*)\[数字x\]")
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Unmasker:
 
     def __call__(self, text: str) -> str:
         # Inner masks first: "[USERID_[数字x]]" and "[订单编号:[订单x]，…]" keep their frame.
+        text = ORDER_NUMBER.sub(lambda m: m.group(1) + self.values["订单"], text)
         return MASK.sub(lambda m: self.values.get(m.group(1), ""), text)
 
 

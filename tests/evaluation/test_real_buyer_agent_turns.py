@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench_real_buyers import asks_buyer, reads_back
+from benchmarks.bench_real_buyers import Unmasker, asks_buyer, reads_back
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,12 @@ def test_a_question_or_a_read_back_waits_for_an_answer(agent: str) -> None:
 def test_a_statement_or_a_closing_does_not(agent: str) -> None:
     assert not asks_buyer(agent)
     assert not reads_back(agent)
+
+
+@pytest.mark.parametrize(
+    ("masked", "plain"),
+    [("订单号:[数字x] 发票寄到哪里", "订单号:7001 发票寄到哪里"), ("单号 [数字x]", "单号 7001"),
+     ("买了[数字x]个", "买了2个"), ("[订单编号:[订单x]，订单金额:[金额x]]", "[订单编号:7001，订单金额:99元]")],
+)
+def test_a_masked_number_named_as_an_order_number_becomes_one(masked: str, plain: str) -> None:
+    assert Unmasker("7001", "纯棉T恤")(masked) == plain
