@@ -62,6 +62,7 @@ class Lexicon:
     anger_weak: tuple[str, ...]
     quality_words: tuple[str, ...]
     complaint_words: tuple[str, ...]
+    address_words: tuple[str, ...]
     no_reason_words: tuple[str, ...]
     status_hints: dict[str, tuple[str, ...]]
     pronouns: tuple[str, ...]
@@ -314,6 +315,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         anger_weak=_words(raw["anger_weak"]),
         quality_words=_words(raw["quality_words"]),
         complaint_words=_words(raw.get("complaint_words", [])),
+        address_words=_words(raw["address_words"]),
         no_reason_words=_words(raw["no_reason_words"]),
         status_hints={k: _words(v) for k, v in raw["status_hints"].items()},
         pronouns=_words(raw["pronouns"]),

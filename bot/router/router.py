@@ -75,6 +75,8 @@ _NO_CHANGE_VERBS: dict[str, re.Pattern[str]] = {
     kind: re.compile(f"(?:{_YES_LEAD})?(?:还是)?先?(?:不用|不要|不|别)了?" + v + _YES_TAIL + "了?")
     for kind, v in _VERBS.items()
 }
+# A line that ends as a question does: 吗/么/呢 or a question mark, before closing particles.
+_ENDS_ASKING = re.compile(r"(吗|么|嘛|呢|\?)[啊呀哦哈\s!~.。]*$")
 # Where a buyer starts dictating the bot's answer: "回复：…", "你就说…", "请回答：…".
 _DICTATED = re.compile(r"(回复|回答|答复)[:：]|你就(说|回)|(请|你)(这样|这么|照着)?说[:：]")
 # A clause that keeps what it names, beside a request about the rest.
@@ -457,6 +459,17 @@ class Router:
             # A complaint needs words of complaint; "你们" and a question are not enough.
             intent, conf = pred.runner_up, max(UNSURE_BELOW, 1.0 - conf)
             why += "; no complaint words, so the runner-up"
+        elif intent == "modify_address" and pred.runner_up and not (
+            slots.address or any(w in said for w in self.lex.address_words)
+        ):
+            # The address flow asks for a new address: a line that names none, nor any part of
+            # one, is not asking to change it.
+            intent, conf = pred.runner_up, max(UNSURE_BELOW, pred.runner_up_confidence)
+            why += "; no address words, so the runner-up"
+        elif intent == "deny" and not kind and pred.runner_up and self.lex.asks(said) and _ENDS_ASKING.search(said):
+            # 「不是运营经理吗？」 asks; with nothing pending there is nothing to decline.
+            intent, conf = pred.runner_up, max(UNSURE_BELOW, pred.runner_up_confidence)
+            why += "; a question, not a no, so the runner-up"
         thread = _thread(state)
         # 「然后呢」, 「要多久」: no topic of its own, so the classifier's reading of it means nothing.
         carries = thread is not None and self.lex.carries_thread(said)
