@@ -1,4 +1,5 @@
-"""Exchange (换货): signed, within ``return_window_days``, for an in-stock SKU of the same product."""
+"""Exchange (换货): signed, within ``return_window_days``, for an in-stock SKU of the same product.
+A faulty piece (a quality reason, or 「换个新的」) is exchanged for the very SKU the buyer has."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ def _relative_size(product: Product, current: Sku, norm: str) -> dict[str, str]:
 def _options(ctx: FlowContext, product: Product, exclude: str) -> str:
     skus = [s for s in product.skus if s.stock > 0 and s.sku_id != exclude][:MAX_OPTIONS]
     return "、".join(" ".join(s.props.values()) or s.sku_id for s in skus) or "暂无"
+
+
+# A new piece of the same: 「给我换个新的」, 「换一台新的」, 「换同款」.
+_RENEW = re.compile(r"换(个|一个|一台|一部|一双|一套|一只|一支|台|部|双|套|只|支)?新(的|品)?|换(个)?同款|换(个)?一样的")
+
+
+def _renews(turn: ParsedTurn) -> bool:
+    """Whether the buyer wants the piece they have replaced, not another colour or size."""
+    return turn.slots.reason_kind == "quality" or bool(_RENEW.search(turn.norm))
 
 
 # What follows these words is what the buyer wants ("白色的想换成黑色", "66的小了 想换73的").
@@ -102,6 +112,9 @@ def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> S
     wanted = _wanted(ctx, product, current, turn)
     wanted = {**_relative_size(product, current, turn.norm), **wanted}
     ask = Pending(id=ctx.ids.new_id("q"), kind="ask_exchange_sku", intent=intent, tid=order.tid, oids=[item.oid])
+    renew = not wanted and _renews(turn)
+    if renew:
+        wanted = dict(current.props)  # the same SKU, a new piece
     if not wanted:
         step = Step(ctx.t.render("exchange_ask_target", title=product.title, options=_options(ctx, product, current.sku_id)), intent, state, fine)
         step.state = step.state.model_copy(update={"pending": ask})
@@ -114,7 +127,7 @@ def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> S
         step.state = step.state.model_copy(update={"pending": ask})
         return step
     target_text = views.sku_text(ctx.shop, target.sku_id)
-    if target.sku_id == current.sku_id:
+    if target.sku_id == current.sku_id and not renew:
         step = Step(ctx.t.render("exchange_same", target=target_text), intent, state, fine)
         step.state = step.state.model_copy(update={"pending": ask})
         return step
@@ -123,9 +136,10 @@ def exchange_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn) -> S
                     intent, state, "exchange_out_of_stock")
         step.state = step.state.model_copy(update={"pending": ask})
         return step
-    reply = ctx.t.render("confirm_exchange", tid=order.tid, items=views.items_text(ctx.shop, order, [item.oid]), target=target_text)
+    reply = ctx.t.render("confirm_exchange_renew" if renew else "confirm_exchange", tid=order.tid, items=views.items_text(ctx.shop, order, [item.oid]), target=target_text)
     change = Pending(id=ctx.ids.new_id("act"), kind="exchange", intent=intent, tid=order.tid, oids=[item.oid], amount="0.00",
                      refund_id=new_refund_id(ctx, order), exchange_sku=target.sku_id,
-                     reason=f"换货：换成 {' '.join(target.props.values())}",
+                     reason=(f"换货：质量问题，换同款 {' '.join(target.props.values())}" if renew
+                             else f"换货：换成 {' '.join(target.props.values())}"),
                      summary=f"订单 {order.tid} 换货为 {target_text}")
     return ask_yes_no(Step(reply, intent, state, fine, cards=[views.order_card(ctx.shop, order)]), change)

@@ -61,3 +61,18 @@ def test_where_my_own_goods_ship_from_is_not_the_policy(router: Router) -> None:
 def test_bad_packing_blamed_on_the_shop_is_a_complaint(router: Router, text: str) -> None:
     turn = router.route(text, {})
     assert turn.intent == "complaint", turn.explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["坏了给我换个新的吧", "能不能换一台", "收到是坏的 寄回去重新发一个", "可以调换吗", "手机屏幕坏了能换新的吗"],
+)
+def test_a_replacement_asked_in_any_trade_s_words_is_an_exchange(router: Router, text: str) -> None:
+    turn = router.route(text, {})
+    assert (turn.intent, turn.source) == ("exchange", "rule"), turn.explanation
+
+
+@pytest.mark.parametrize("text", ["以旧换新怎么参加", "滤芯多久换新的", "不想换新的了"])
+def test_trade_ins_parts_and_a_no_are_not_a_replacement(router: Router, text: str) -> None:
+    turn = router.route(text, {})
+    assert not (turn.intent == "exchange" and turn.source == "rule"), turn.explanation
