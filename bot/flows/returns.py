@@ -47,10 +47,10 @@ def return_flow(ctx: FlowContext, state: DialogueState, turn: ParsedTurn, intent
     order = sel.order
     if order.status == "WAIT_SELLER_SEND_GOODS" and intent == "return":
         # Nothing to send back yet: a return before shipping is a refund of those items,
-        # proposed at once (it still waits for the buyer's yes).
+        # proposed at once (it still waits for the buyer's yes), and the turn is that refund.
         from bot.flows.cancel import cancel_or_refund
 
-        return cancel_or_refund(ctx, state, turn, intent)
+        return cancel_or_refund(ctx, state, turn, "refund")
     state = focus(state, order.tid, order.items[0].product).model_copy(update={"pending": None})
     refused = not_returnable_status(ctx, state, order, intent, fine, "退货")
     if refused is not None:

@@ -312,3 +312,11 @@ def test_a_turn_reads_the_buyers_orders_only_when_a_step_needs_them_and_once(
     counting.reads.clear()
     ask = dm.handle({}, "b01", "还没付款的那个订单不要了")
     assert "7003" in ask.reply and counting.reads.count("orders_of") == 1
+
+
+def test_a_return_of_an_unshipped_order_is_the_refund_it_proposes(shop: Shop, backend: SqlOrderBackend, router: Router) -> None:
+    assert backend.order("7001").status == "WAIT_SELLER_SEND_GOODS"
+    ask, yes = talk(manager(shop, backend, router), "b01", "7001我要退货", "确认")
+    assert (ask.intent, ask.state["pending"]["kind"]) == ("refund", "refund"), ask.reply
+    assert yes.action == "refund.create"
+    assert backend.order("7001").refunds[0].type == "REFUND_ONLY"
