@@ -156,7 +156,7 @@ def instrument(services: Any) -> Stages:
     st.wrap(services.drafting.template, "draft", "draft")
     st.wrap(services.drafting, "_check", "guards")
     st.wrap(bot.engine, "check_reply", "guards")
-    for name in ("get", "add_message", "save_state", "set_status", "add_turn", "messages", "recent"):
+    for name in ("get", "add_message", "save_state", "set_status", "add_turn", "messages", "recent", "recent_lines"):
         if hasattr(services.conversations, name):
             st.wrap(services.conversations, name, "store")
     st.wrap(services.suggestions, "create", "store")
