@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from bot.drafting.matching import attributes_asked, flat, topic_of
 from bot.drafting.options import label
 from bot.drafting.products import product_citation
-from bot.drafting.relevance import MIN_SCORE, Question, Relevance
+from bot.drafting.relevance import MIN_SCORE, Question, Relevance, Term
 from bot.retrieval.passages import Passage
 from bot.shop.models import Product
 from bot.turns import Source
@@ -30,6 +30,7 @@ MAX_ANSWERS = 4
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 _LETTERS = re.compile(r"^[a-z]{2,}$")
 _TAGS = re.compile(r"（[^（）]*）$")
+_HOLDERS_SIZE = 20_000  # remembered terms, each with the shop passages that contain it
 _OPTION_KEYS = ("颜色", "色号", "规格", "尺码", "款式", "口味", "型号", "机型", "段位", "容量", "套餐", "长度", "厚度", "组合")
 
 
@@ -131,6 +132,33 @@ class AnswerFinder:
         # adds product Q&A and catches paraphrases.
         self.shop_passages = [PassageFact.of(p) for p in shop_passages if p.type in ("rule", "faq")]
         self._texts = {p.citation: (f"{p.title} {p.text}", answer_part(p.title, p.text)) for p in self.shop_passages}
+        self._shop_flats = [flat(self._texts[p.citation][0]) for p in self.shop_passages]
+        # Term → the shop passages that contain it: a question's candidates among the shop's
+        # passages are those its words reach, not every passage scored word by word.
+        self._holders: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+
+    def _holding(self, term: Term) -> tuple[int, ...]:
+        key = (term.word, term.alts)
+        found = self._holders.get(key)
+        if found is None:
+            found = tuple(i for i, text in enumerate(self._shop_flats) if term.found_in(text))
+            if len(self._holders) >= _HOLDERS_SIZE:
+                self._holders.clear()
+            self._holders[key] = found
+        return found
+
+    def shop_candidates(self, q: Question) -> frozenset[int]:
+        """Indexes of the shop passages whose score for ``q`` reaches :data:`MIN_SCORE`:
+        the same sum as :meth:`Relevance.score`, term by term in the question's order, over
+        only the passages each term is in."""
+        total = q.total
+        if total <= 0:
+            return frozenset()
+        got: dict[int, list[float]] = {}
+        for term in q.known:
+            for i in self._holding(term):
+                got.setdefault(i, []).append(term.weight)
+        return frozenset(i for i, ws in got.items() if sum(ws) / total >= MIN_SCORE)
 
     def _passes(self, q: Question, text: str, cover: float, head: float, qualified: frozenset[str]) -> bool:
         """The relevance floor. ``qualified``: words of the question qualified by something the
@@ -237,10 +265,14 @@ class AnswerFinder:
         seen: set[str] = set()
         skip = set(excluded)
         found: list[AnswerFact] = []
-        for p in [*passages, *self.shop_passages]:
+        reach = self.shop_candidates(q)
+        retrieved = list(passages)
+        for n, p in enumerate([*retrieved, *self.shop_passages]):
             if p.citation in seen or p.citation in skip:
                 continue
             seen.add(p.citation)
+            if n >= len(retrieved) and n - len(retrieved) not in reach:
+                continue  # the shop passage's score is below the floor
             text, body = self._texts.get(p.citation) or (f"{p.title} {p.text}", answer_part(p.title, p.text))
             cover = rel.score(q, text)
             if cover < MIN_SCORE:

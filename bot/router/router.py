@@ -302,7 +302,11 @@ class Router:
         clause's intent, a question first. The slots stay the whole message's."""
         if turn.source != "classifier" or turn.confidence >= CLAUSE_BELOW:
             return turn
-        sure = [t for _, t in parts if self._sure(t) and t.intent not in ("other", "chitchat", "greeting", "confirm", "deny")]
+        sure = [
+            t for _, t in parts
+            if self._sure(t) and t.intent not in ("other", "chitchat", "greeting", "confirm", "deny")
+            and t.fine_intent not in _NAMES_ORDER_ONLY  # 「7001 怎么别人都收到了」: the order it asks about
+        ]
         pick = next((t for t in sure if self.lex.asks(t.norm)), sure[0] if sure else None)
         if pick is None or pick.intent == turn.intent:
             return turn

@@ -168,3 +168,30 @@ def test_off_platform_payment_requests_are_kept_on_the_platform(demo: DraftingPi
 def test_off_platform_requests_in_any_shop(mini: DraftingPipeline) -> None:
     d = ask(mini, "加个微信我直接转账给你", "payment")
     assert "订单页面" in d.text and d.passed
+
+
+# --- the shop passages a question reaches -------------------------------------------------
+
+
+def test_the_passage_index_reaches_exactly_the_passages_scored_above_the_floor(demo: DraftingPipeline) -> None:
+    # Every buyer line of the in-house suites, with and without the words naming a product:
+    # the index's candidates are the passages brute-force scoring keeps, no more, no fewer.
+    from pathlib import Path
+
+    from bot.drafting.relevance import MIN_SCORE
+    from bot.evaluation.suite import load_suites
+
+    root = Path(__file__).resolve().parents[2] / "eval"
+    lines = {
+        t.user for s in load_suites([root / "sales", root / "aftersales", root / "context"])
+        for c in s.cases for c in [c.case] for t in c.turns if t.user
+    }
+    finder, rel = demo.facts.answers, demo.facts.relevance
+    texts = [finder._texts[p.citation][0] for p in finder.shop_passages]
+    reached = 0
+    for line in sorted(lines):
+        for q in (rel.question(line), rel.question(line, drop=[line[:3]])):
+            brute = frozenset(i for i, t in enumerate(texts) if rel.score(q, t) >= MIN_SCORE)
+            assert finder.shop_candidates(q) == brute, line
+            reached += len(brute)
+    assert len(lines) > 200 and reached > 100  # the lines do reach passages

@@ -51,6 +51,15 @@ def test_a_card_alone_asks_about_that_order(router: Router) -> None:
     assert (turn.intent, turn.fine_intent, turn.slots.tids) == ("order_status", "order_card", ["7001"])
 
 
+@pytest.mark.parametrize("text", ["7001 你看是这样吗", "7001 你帮我看看是不是这样", "7002 你说的是这个吗"])
+def test_an_order_number_beside_an_unsure_question_only_says_which_order(router: Router, text: str) -> None:
+    # The number is sure of itself and the question is not; it still names the order the
+    # question is about, it does not turn the line into "look up this order".
+    turn = router.route(text, {})
+    assert turn.fine_intent != "tid_only" and turn.intent != "order_status"
+    assert turn.slots.tids == [text.split()[0]]
+
+
 def test_a_short_question_carries_on_an_after_sales_thread(router: Router) -> None:
     turn = router.route("审核大概要多久呢", {"last_intent": "refund"})
     assert (turn.intent, turn.fine_intent, turn.source) == ("refund", "follow_up", "context")
