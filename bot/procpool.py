@@ -108,7 +108,8 @@ def _receive(proc: subprocess.Popen[bytes], size: int) -> list[Any] | None:
     assert proc.stdout is not None
     try:
         results = pickle.load(proc.stdout)  # noqa: S301 - our own worker's output
-    except (EOFError, pickle.UnpicklingError, OSError, AttributeError, ImportError):
+    except Exception:  # noqa: BLE001 - a stream that is no result (cut short, stray bytes) is a failure
+        log.warning("a worker's output could not be read; its chunks are done here", exc_info=True)
         return None
     if not isinstance(results, list) or len(results) != size:
         return None

@@ -108,6 +108,17 @@ class TokenTableBuilder:
     def set(self, i: int, terms: Sequence[str]) -> None:
         self._rows[i] = self.encode(terms)
 
+    def set_rows(self, rows: Sequence[int], vocab: Sequence[str], ids: np.ndarray, offsets: np.ndarray) -> None:
+        """Rows ``rows`` from a batch in compact form: row ``rows[k]`` is
+        ``[vocab[t] for t in ids[offsets[k]:offsets[k + 1]]]``. Each of ``vocab`` is looked
+        up once, however many rows hold it."""
+        if offsets.size != len(rows) + 1 or int(offsets[-1]) != ids.size:
+            raise ValueError("offsets must cut ids into one piece per row")
+        mapped = self.encode(vocab)[ids] if ids.size else np.zeros(0, dtype=np.int32)
+        bounds = offsets.tolist()
+        for k, i in enumerate(rows):
+            self._rows[i] = mapped[bounds[k] : bounds[k + 1]]
+
     def copy_row(self, i: int, table: TokenTable, j: int) -> None:
         """Row ``i`` is row ``j`` of ``table`` (a previous generation's)."""
         old = table.row_ids(j)

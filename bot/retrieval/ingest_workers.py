@@ -7,6 +7,10 @@ the offline hashed embedder) embed the passages in batches, each worker with a t
 the same shop words, while the ingest stores the batches already back. A batch a worker
 failed to return is prepared in the process itself; small shops and one-core machines
 prepare every batch here (starting workers costs more than it saves there).
+
+A batch comes back compact: its terms as ids into the batch's own list of distinct terms
+(unpickling a list of strings per passage cost the receiving process as much time as the
+cutting saved), and its normalised texts only when it was not embedded where it was cut.
 """
 
 from __future__ import annotations
@@ -28,12 +32,33 @@ POOL_FROM_PASSAGES = 20_000  # fewer passages than this are prepared in the proc
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """A batch of passage texts normalised, their BM25 terms, and their vectors when the
-    workers embedded them (the offline hashed embedder only)."""
+    """A batch of passages' BM25 terms, passage ``i``'s being
+    ``[vocab[t] for t in ids[offsets[i]:offsets[i + 1]]]``; their vectors when the workers
+    embedded them (the offline hashed embedder only), else their normalised texts."""
 
-    norms: list[str]
-    terms: list[list[str]]
+    vocab: list[str]  # the batch's distinct terms
+    ids: np.ndarray  # int32 into ``vocab``, every passage's in turn
+    offsets: np.ndarray  # int64, one more than there are passages
+    norms: list[str] | None = None
     vectors: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, terms: Sequence[Sequence[str]], norms: list[str] | None = None) -> PreparedBatch:
+        index: dict[str, int] = {}
+        flat = [index.setdefault(t, len(index)) for row in terms for t in row]
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum([len(row) for row in terms], out=offsets[1:])
+        return cls(list(index), np.array(flat, dtype=np.int32), offsets, norms)
+
+    def __len__(self) -> int:
+        return self.offsets.size - 1
+
+    @property
+    def terms(self) -> list[list[str]]:
+        vocab = self.vocab
+        flat = [vocab[t] for t in self.ids.tolist()]
+        bounds = self.offsets.tolist()
+        return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 @dataclass(frozen=True)
@@ -76,16 +101,17 @@ def preparer(setup: _Setup) -> Callable[[list[list[str]]], list[PreparedBatch]]:
 
     def work(chunk: list[list[str]]) -> list[PreparedBatch]:
         cut = _cut(tokenizer, chunk[0], line_cache)
-        if embedder is None:
+        if embedder is None or cut.norms is None:
             return [cut]
-        return [PreparedBatch(cut.norms, cut.terms, embedder.embed_array(cut.norms, normalized=True))]
+        vectors = embedder.embed_array(cut.norms, normalized=True)
+        return [PreparedBatch(cut.vocab, cut.ids, cut.offsets, None, vectors)]
 
     return work
 
 
 def _cut(tokenizer: ShopTokenizer, texts: list[str], line_cache: dict[str, str]) -> PreparedBatch:
     norms = [normalize_lines(text, line_cache) for text in texts]
-    return PreparedBatch(norms, [search_terms(tokenizer, n, normalized=True) for n in norms])
+    return PreparedBatch.of([search_terms(tokenizer, n, normalized=True) for n in norms], norms)
 
 
 def normalize_lines(text: str, cache: dict[str, str]) -> str:

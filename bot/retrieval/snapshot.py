@@ -25,14 +25,26 @@ from bot.retrieval.topk import top_rows
 SNAPSHOT_FORMAT = 2  # 2: passages read by offset, terms as ids, filter columns apart
 
 
-def _bm25(tokens: list[list[str]]) -> Any:
+EMPTY_TERM = "\x00"  # the one term of a passage with none, so bm25s never sees an empty row
+
+
+def _bm25(table: TokenTable) -> Any:
+    """The BM25 index of ``table``'s rows, given to bm25s as term ids (its own conversion of
+    a list of strings per passage into ids cost a big shop's start seconds)."""
     import bm25s
 
-    # Every document gets at least one term so bm25s never sees an empty row.
-    corpus = [t if t else ["\x00"] for t in tokens]
+    terms = list(table.terms)
+    bounds = table.offsets.tolist()
+    flat = np.asarray(table.ids).tolist()
+    rows = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+    if any(a == b for a, b in zip(bounds, bounds[1:])):
+        pad = terms.index(EMPTY_TERM) if EMPTY_TERM in terms else len(terms)
+        if pad == len(terms):
+            terms.append(EMPTY_TERM)
+        rows = [r if r else [pad] for r in rows]
     index = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
-    if corpus:
-        index.index(corpus, show_progress=False)
+    if rows:
+        index.index((rows, {t: i for i, t in enumerate(terms)}), show_progress=False)
     return index
 
 
@@ -277,7 +289,7 @@ class Snapshot:
         self._vector_docs = len(self.product_rows) + int(np.count_nonzero(cols.product_code < 0))
         self._type_masks: dict[tuple[str, ...], np.ndarray] = {}
         if self.bm25 is None:
-            self.bm25 = _bm25(self.tokens.lists())
+            self.bm25 = _bm25(self.tokens)
         self._postings = _postings(self.bm25, in_order=self.postings_in_order)
 
     def __len__(self) -> int:

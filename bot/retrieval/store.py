@@ -383,11 +383,10 @@ class IndexStore:
         prepared = prepare_passages(tokenizer, embedder, all_texts, BATCH)
         for start, ready in zip(range(0, len(todo), BATCH), prepared):
             batch = todo[start : start + BATCH]
-            for i, terms in zip(batch, ready.terms):
-                tokens.set(i, terms)
+            tokens.set_rows(batch, ready.vocab, ready.ids, ready.offsets)
             if ready.vectors is not None:
                 vectors[batch] = _checked(embedder, ready.vectors, len(batch))
-            elif hashing:
+            elif hashing and ready.norms is not None:
                 vectors[batch] = _checked(embedder, embedder.embed_array(ready.norms, normalized=True), len(batch))
             else:
                 vectors[batch] = _as_array(embedder, all_texts[start : start + BATCH])

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.retrieval.columns import TokenTable
+from bot.retrieval.columns import TokenTable, TokenTableBuilder
+from bot.retrieval.ingest_workers import PreparedBatch
 from bot.retrieval.hybrid import open_retriever
 from bot.retrieval.passages import build_passages, index_text
+from bot.retrieval import snapshot as snapshot_module
 from bot.retrieval.snapshot import Snapshot
 from bot.retrieval.vocab import search_terms, shop_tokenizer
 from bot.shop import Shop, load_shop
@@ -38,6 +40,45 @@ def test_token_table_gives_back_every_row(mini_shop: Shop, tmp_path: Path) -> No
     again = TokenTable.load(tmp_path)
     assert again.lists() == rows
     assert len(again.terms) == len({t for r in rows for t in r})  # each term stored once
+
+
+def test_rows_set_from_compact_batches_equal_rows_set_one_by_one(mini_shop: Shop) -> None:
+    tokenizer = shop_tokenizer(mini_shop)
+    rows = [search_terms(tokenizer, index_text(p)) for p in build_passages(mini_shop)] + [[]]
+    one_by_one = TokenTableBuilder(len(rows))
+    compact = TokenTableBuilder(len(rows))
+    order = list(range(len(rows)))[::-1]  # rows arrive in any order, in batches of 7
+    for start in range(0, len(order), 7):
+        batch = order[start : start + 7]
+        for i in batch:
+            one_by_one.set(i, rows[i])
+        prepared = PreparedBatch.of([rows[i] for i in batch])
+        assert prepared.terms == [rows[i] for i in batch] and len(prepared) == len(batch)
+        compact.set_rows(batch, prepared.vocab, prepared.ids, prepared.offsets)
+    assert compact.build().lists() == one_by_one.build().lists() == rows
+    with pytest.raises(ValueError):
+        compact.set_rows(batch + [0], prepared.vocab, prepared.ids, prepared.offsets)
+
+
+def test_bm25_built_from_term_ids_scores_every_term_as_bm25s_built_from_strings(mini_shop: Shop) -> None:
+    import bm25s
+
+    tokenizer = shop_tokenizer(mini_shop)
+    rows = [search_terms(tokenizer, index_text(p)) for p in build_passages(mini_shop)] + [[]]
+    ours = snapshot_module._bm25(TokenTable.from_lists(rows))
+    theirs = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    theirs.index([r or [snapshot_module.EMPTY_TERM] for r in rows], show_progress=False)
+    assert set(ours.vocab_dict) == set(theirs.vocab_dict)
+
+    def postings(index: object, term: str) -> dict[int, float]:
+        col = index.vocab_dict[term]  # type: ignore[attr-defined]
+        sc = index.scores  # type: ignore[attr-defined]
+        a, b = sc["indptr"][col], sc["indptr"][col + 1]
+        return {int(d): round(float(v), 5) for d, v in zip(sc["indices"][a:b], sc["data"][a:b])}
+
+    terms = {t for r in rows for t in r} | {snapshot_module.EMPTY_TERM}
+    assert all(postings(ours, t) == postings(theirs, t) for t in terms)
+    assert set(postings(ours, snapshot_module.EMPTY_TERM)) == {len(rows) - 1}  # the row with no terms
 
 
 @pytest.mark.parametrize("fixture", ["mini_shop", "snack_shop"])

@@ -46,12 +46,23 @@ def test_workers_prepare_every_batch_as_the_process_does(pooled: list[int]) -> N
     embedder = HashingEmbedder()
     batches = list(ingest_workers.prepare_passages(tokenizer, embedder, texts, 50))
     assert pooled == [len(batches)] and len(batches) == -(-len(texts) // 50)
-    norms = [n for b in batches for n in b.norms]
+    assert [t for b in batches for t in b.terms] == [search_terms(tokenizer, t) for t in texts]
+    for k, b in enumerate(batches):
+        # Embedded where they were cut, so their texts do not travel back.
+        assert b.vectors is not None and b.norms is None
+        norms = [normalize(t) for t in texts[k * 50 : (k + 1) * 50]]
+        np.testing.assert_allclose(b.vectors, embedder.embed_array(norms, normalized=True), atol=1e-6)
+        assert len(b.vocab) == len(set(b.vocab)) and int(b.ids.max()) < len(b.vocab)
+
+
+def test_batches_prepared_here_keep_their_texts_normalised_line_by_line() -> None:
+    shop = load_shop(KNOWLEDGE)
+    tokenizer = shop_tokenizer(shop)
+    texts = [index_text(p) for p in build_passages(shop)]
+    batches = list(ingest_workers.prepare_passages(tokenizer, HashingEmbedder(), texts, 50))
+    norms = [n for b in batches for n in b.norms or []]
     assert [n.split("\n") for n in norms] == [[normalize(line) for line in t.split("\n")] for t in texts]
     assert [t for b in batches for t in b.terms] == [search_terms(tokenizer, t) for t in texts]
-    for b in batches:
-        assert b.vectors is not None
-        np.testing.assert_allclose(b.vectors, embedder.embed_array(b.norms, normalized=True), atol=1e-6)
 
 
 def test_a_model_embedder_gets_terms_from_the_workers_and_embeds_here(pooled: list[int]) -> None:
@@ -74,6 +85,7 @@ def test_an_index_built_through_the_workers_answers_as_one_built_here(
     monkeypatch.setattr(ingest_workers, "POOL_FROM_PASSAGES", 10**9)
     here = open_retriever(shop, Settings(), persist_dir=tmp_path / "here")
     assert pooled == [1]
+    assert through_workers.snapshot.tokens.lists() == here.snapshot.tokens.lists()
     for query in QUERIES:
         want = [(h.passage, round(h.score, 5)) for h in here.search(query, k=8)]
         got = [(h.passage, round(h.score, 5)) for h in through_workers.search(query, k=8)]
