@@ -152,6 +152,7 @@ def _build(
     from bot.drafting.prompts import PromptSet
     from bot.router.model_intent import ModelIntentReader
     from bot.router.router import build_router
+    from bot.guards.check import prepare as prepare_guards
     from bot.suggestions.guard import ShopReplyGuard
     from bot.suggestions.service import SuggestionService
     from bot.outreach.service import build_outreach
@@ -177,7 +178,9 @@ def _build(
     orders.ensure_seeded()
     conversations = SqlConversationStore(db, tz=shop.tz)
     accounts = AccountStore(db, clock=clock)
-    # What an agent sends passes the same guards as a drafted reply.
+    # What an agent sends passes the same guards as a drafted reply; their word lists and the
+    # shop's index of buyers' data are built now, not in the first reply after the start.
+    prepare_guards(shop)
     guard = ShopReplyGuard(shop, lambda cid: c.buyer_id if (c := conversations.get(cid)) else None)
     suggestions = SuggestionService(db, clock, ids, guard=guard)
     persist: Path | None = None if ephemeral else settings.chroma_dir

@@ -15,14 +15,34 @@ from bot.guards.flag import (
     UNSUPPORTED_NUMBER,
     Flag,
 )
-from bot.guards.leaks import echoes_secret, other_buyers_data
+from bot.guards.leaks import echoes_secret, leak_index, other_buyers_data
 from bot.guards.links import links_and_contacts
 from bot.guards.numbers import unsupported_numbers
 from bot.guards.policy import promises
 from bot.guards.sources import Evidence
-from bot.guards.wordlists import matcher
+from bot.guards.wordlists import load_patterns, matcher
 from bot.shop.models import Buyer, Shop
 from bot.text.normalize import normalize
+
+
+# Every word list (with its allow list) and pattern file the checks below reach.
+MATCHERS: tuple[tuple[str, str | None], ...] = (
+    ("ad_law", "ad_law_allow"), ("off_platform", None), ("link_words", None), ("prompt_leak", None),
+    ("policy_promise", None), ("policy_hedge", None), ("policy_outcome", None), ("policy_forever", None),
+    ("policy_free", None), ("policy_quality", None), ("policy_guarantee", None),
+)
+PATTERNS = ("link_patterns", "policy_promise_patterns")
+
+
+def prepare(shop: Shop) -> None:
+    """Compile every word list and pattern of the guards, and index ``shop``'s buyers' data,
+    now rather than in the first reply checked (tens of milliseconds): a start calls it, so
+    the first buyer after a start is answered as fast as the next."""
+    for name, allow in MATCHERS:
+        matcher(name, allow) if allow else matcher(name)  # the call sites' own arguments: one cache entry
+    for name in PATTERNS:
+        load_patterns(name)
+    leak_index(shop)
 
 
 def check_reply(

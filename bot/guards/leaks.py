@@ -24,7 +24,8 @@ class _LeakIndex:
 _INDEXES: dict[int, tuple[Shop, _LeakIndex]] = {}
 
 
-def _index(shop: Shop) -> _LeakIndex:
+def leak_index(shop: Shop) -> _LeakIndex:
+    """The strings of ``shop``'s buyers that would be a leak, built once per shop."""
     cached = _INDEXES.get(id(shop))
     if cached is not None and cached[0] is shop:
         return cached[1]
@@ -58,7 +59,7 @@ def _index(shop: Shop) -> _LeakIndex:
 def other_buyers_data(normalized: str, shop: Shop, buyer_id: str | None) -> list[str]:
     """Sensitive strings of buyers other than ``buyer_id`` found in ``normalized`` text
     (normalised, spaces removed); unmasked mobile numbers not the buyer's own count too."""
-    index = _index(shop)
+    index = leak_index(shop)
     found: list[str] = []
     if index.pattern is not None:
         for m in index.pattern.finditer(normalized):
