@@ -168,7 +168,7 @@ class FactsBuilder:
         self.answers = AnswerFinder(self.relevance, shop_passages)
         self.offers = Offers(shop, self.relevance)
         self.baskets = Baskets(shop, self.finder)
-        self.recommender = Recommender(shop, self.relevance, tables.lines, tables.finder)
+        self.recommender = Recommender(shop, self.relevance, tables.lines, tables.finder, tables.categories)
         self.policy_answers = PolicyAnswers(shop, self.relevance, self.finder, shop_passages)
         self._policy = policy_fact(shop)
         self._product_facts: dict[str, ProductFact] = {}

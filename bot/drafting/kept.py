@@ -1,8 +1,9 @@
 """The drafting tables a big shop takes seconds to build, kept in the data directory between
 starts of the same shop files and code (see :mod:`bot.caching`): the products each kind word,
 head noun and written size names (:class:`~bot.drafting.products.FinderTables`), the shop's
-texts counted for word rarity (:class:`~bot.drafting.frequency.TextCounts`) and the products'
-texts a recommendation by need searches (:class:`~bot.drafting.recommend.ProductLines`). All
+texts counted for word rarity (:class:`~bot.drafting.frequency.TextCounts`), the products'
+texts a recommendation by need searches (:class:`~bot.drafting.recommend.ProductLines`) and
+each category's kind words and titles (:class:`~bot.drafting.recommend.CategoryTables`). All
 are pure functions of the shop; a shop read from no files is never kept."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from bot.caching import kept_for_shop
 from bot.drafting.frequency import TextCounts
 from bot.drafting.products import FinderTables, finder_tables
-from bot.drafting.recommend import ProductLines, product_lines
+from bot.drafting.recommend import CategoryTables, ProductLines, category_tables, product_lines
 from bot.drafting.relevance import text_counts
 from bot.shop.models import Shop
 
@@ -28,6 +29,7 @@ class DraftingTables:
     finder: FinderTables
     texts: TextCounts
     lines: ProductLines
+    categories: CategoryTables
 
 
 def shop_texts(shop: Shop) -> list[str]:
@@ -53,7 +55,8 @@ def shop_texts(shop: Shop) -> list[str]:
 
 
 def build_tables(shop: Shop) -> DraftingTables:
-    return DraftingTables(finder_tables(shop), text_counts(shop_texts(shop)), product_lines(shop))
+    finder = finder_tables(shop)
+    return DraftingTables(finder, text_counts(shop_texts(shop)), product_lines(shop), category_tables(shop, finder))
 
 
 def _valid(value: Any) -> bool:

@@ -101,6 +101,49 @@ def product_lines(shop: Shop) -> ProductLines:
     return ProductLines.of(list(shop.products), [flat(product_text(p)) for p in shop.products.values()])
 
 
+def _kind_words(p: Product, category_form: str, pieces: dict[str, list[str]] | None) -> tuple[str, ...]:
+    """The words naming ``p``'s kind: its category (``category_form``, matching form) and its
+    title's parts in matching form (read from ``pieces`` when it holds them)."""
+    own = pieces.get(p.id) if pieces is not None else None
+    if own is None:
+        own = [flat(normalize(w)) for w in p.title.split()]
+    return (category_form, *own)
+
+
+def _title(p: Product, titles: dict[str, str]) -> str:
+    """``p``'s title in matching form (read from ``titles`` when it holds it)."""
+    title = titles.get(p.id)
+    return title if title is not None else flat(normalize(p.title))
+
+
+@dataclass(frozen=True, eq=False)
+class CategoryTables:
+    """Per category: the words naming its products' kinds, and its products' titles a line
+    each, in the shop's order. Built for a category at its first recommendation otherwise (a
+    category of thousands takes tens of milliseconds); a pure function of the shop
+    (:func:`category_tables`), kept between starts by :mod:`bot.drafting.kept`."""
+
+    words: dict[str, frozenset[str]]
+    titles: dict[str, ProductLines]
+
+
+def category_tables(shop: Shop, finder: FinderTables | None = None) -> CategoryTables:
+    """``shop``'s :class:`CategoryTables`; ``finder``: its finder tables, whose titles and
+    title pieces in matching form are read instead of normalising each title again."""
+    members: dict[str, list[Product]] = {}
+    for p in shop.products.values():
+        members.setdefault(p.category, []).append(p)
+    pieces = finder.pieces if finder is not None else None
+    titles = finder.titles if finder is not None else {}
+    words: dict[str, frozenset[str]] = {}
+    lines: dict[str, ProductLines] = {}
+    for category, products in members.items():
+        form = flat(normalize(category))
+        words[category] = frozenset().union(*(_kind_words(p, form, pieces) for p in products))
+        lines[category] = ProductLines.of([p.id for p in products], [_title(p, titles) for p in products])
+    return CategoryTables(words, lines)
+
+
 _HAVING_SIZE = 20_000  # words whose products are remembered
 _POOLS_SIZE = 256  # pools whose index is remembered
 
@@ -123,10 +166,13 @@ class Recommender:
 
     def __init__(
         self, shop: Shop, relevance: Relevance, lines: ProductLines | None = None, titles: FinderTables | None = None,
+        categories: CategoryTables | None = None,
     ) -> None:
         """``lines``: the shop's :func:`product_lines` when they were kept (built at the first
         recommendation by need otherwise); ``titles``: the shop's finder tables, whose titles
-        and title pieces in matching form are read instead of normalising each title again."""
+        and title pieces in matching form are read instead of normalising each title again;
+        ``categories``: the shop's :func:`category_tables` when they were kept (each
+        category's built at its first recommendation otherwise)."""
         self.shop = shop
         self.relevance = relevance
         self._prices: dict[tuple[str, str, str, tuple[str, ...]], Decimal] = {}
@@ -143,14 +189,15 @@ class Recommender:
         self._titles: dict[str, str] = titles.titles if titles is not None else {}
         self._pieces: dict[str, list[str]] | None = titles.pieces if titles is not None else None
         self._category_forms: dict[str, str] = {}
-        self._titles_of: dict[str, ProductLines] = {}  # category → its products' titles
+        # category → its products' titles
+        self._titles_of: dict[str, ProductLines] = dict(categories.titles) if categories is not None else {}
         self._kinds: dict[str, tuple[str, ...]] = {}  # product id → the words naming its kind
         self._stocked: dict[str, bool] = {}  # product id → in stock (a shop's stock is read once)
         self._kinds_of: dict[tuple[str, ...], list[Product]] = {}  # categories named → their products
         # Pools by identity (the categories a question names come back as the same list);
         # the whole shop's pool is known by its products, whatever list holds them.
         self._pools: dict[int, _PoolIndex] = {}
-        self._category_words: dict[str, frozenset[str]] = {}
+        self._category_words: dict[str, frozenset[str]] = dict(categories.words) if categories is not None else {}
         self._everything = list(shop.products.values())
         self._all: _PoolIndex | None = None
         self._lines = lines
@@ -373,10 +420,7 @@ class Recommender:
         """The words naming ``p``'s kind: its category and title parts, in matching form."""
         words = self._kinds.get(p.id)
         if words is None:
-            pieces = self._pieces.get(p.id) if self._pieces is not None else None
-            if pieces is None:
-                pieces = [flat(normalize(w)) for w in p.title.split()]
-            words = self._kinds[p.id] = (self._category_form(p.category), *pieces)
+            words = self._kinds[p.id] = _kind_words(p, self._category_form(p.category), self._pieces)
         return words
 
     def _category_form(self, category: str) -> str:
@@ -473,16 +517,10 @@ class Recommender:
         in all of them in one pass, not title by title (a category of thousands)."""
         found = self._titles_of.get(category)
         if found is None:
-            ids = [p.id for p in self._by_category.get(category, [])]
-            lines = [self._title(self.shop.products[i]) for i in ids]
-            found = self._titles_of[category] = ProductLines.of(ids, lines)
+            members = self._by_category.get(category, [])
+            lines = [_title(p, self._titles) for p in members]
+            found = self._titles_of[category] = ProductLines.of([p.id for p in members], lines)
         return found
-
-    def _title(self, p: Product) -> str:
-        title = self._titles.get(p.id)
-        if title is None:
-            title = self._titles[p.id] = flat(normalize(p.title))
-        return title
 
 
 def _ascending(ids: set[str]) -> Iterator[str]:

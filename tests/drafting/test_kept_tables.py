@@ -13,8 +13,11 @@ import pytest
 from bot.drafting import kept
 from bot.drafting.facts import FactsBuilder
 from bot.drafting.kept import DraftingTables, build_tables, drafting_tables
+from bot.drafting.recommend import Recommender
+from bot.drafting.relevance import Relevance
 from bot.retrieval.linker import EntityLinker
 from bot.shop import load_shop
+from bot.text.tokenize import ShopTokenizer
 from tests.drafting.helpers import request
 from tests.fakes.retriever import FakeRetriever
 
@@ -29,6 +32,20 @@ def _same(a: DraftingTables, b: DraftingTables) -> None:
     assert a.texts._weights == b.texts._weights
     assert a.texts._having.keys() == b.texts._having.keys()
     assert all(np.array_equal(a.texts._having[c], b.texts._having[c]) for c in a.texts._having)
+    assert a.categories.words == b.categories.words and a.categories.titles == b.categories.titles
+
+
+@pytest.mark.parametrize("shop_dir", SHOPS, ids=lambda p: p.name)
+def test_category_tables_are_what_a_recommender_builds_at_first_use(shop_dir: Path) -> None:
+    shop = load_shop(shop_dir)
+    tables = build_tables(shop)
+    for finder in (tables.finder, None):
+        lazy = Recommender(shop, Relevance(tables.texts, ShopTokenizer()), titles=finder)
+        categories = {p.category for p in shop.products.values()}
+        assert set(tables.categories.words) == categories == set(tables.categories.titles)
+        for category in sorted(categories):
+            assert lazy._words_of_category(category) == tables.categories.words[category], category
+            assert lazy._category_titles(category) == tables.categories.titles[category], category
 
 
 @pytest.mark.parametrize("shop_dir", SHOPS, ids=lambda p: p.name)
