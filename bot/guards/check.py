@@ -39,7 +39,12 @@ def prepare(shop: Shop) -> None:
     now rather than in the first reply checked (tens of milliseconds): a start calls it, so
     the first buyer after a start is answered as fast as the next."""
     for name, allow in MATCHERS:
-        matcher(name, allow) if allow else matcher(name)  # the call sites' own arguments: one cache entry
+        # With the call sites' own arguments: ``matcher(name)`` and ``matcher(name, None)``
+        # would be two cache entries.
+        if allow:
+            matcher(name, allow)
+        else:
+            matcher(name)
     for name in PATTERNS:
         load_patterns(name)
     leak_index(shop)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import procpool
+from bot.retrieval.columns import TokenTable
 from bot.retrieval.embedders import Embedder, HashingEmbedder
 from bot.retrieval.vocab import SHORT_LINE, search_terms
 from bot.text.normalize import normalize
@@ -55,10 +56,7 @@ class PreparedBatch:
 
     @property
     def terms(self) -> list[list[str]]:
-        vocab = self.vocab
-        flat = [vocab[t] for t in self.ids.tolist()]
-        bounds = self.offsets.tolist()
-        return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+        return TokenTable(self.vocab, self.ids, self.offsets).lists()
 
 
 @dataclass(frozen=True)
