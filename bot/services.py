@@ -150,9 +150,9 @@ def _build(
     from bot.retrieval.hybrid import open_retriever
     from bot.retrieval.linker import EntityLinker
     from bot.drafting.prompts import PromptSet
+    from bot.guards.check import prepare as prepare_guards
     from bot.router.model_intent import ModelIntentReader
     from bot.router.router import build_router
-    from bot.guards.check import prepare as prepare_guards
     from bot.suggestions.guard import ShopReplyGuard
     from bot.suggestions.service import SuggestionService
     from bot.outreach.service import build_outreach

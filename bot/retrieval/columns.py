@@ -42,10 +42,13 @@ class TokenTable(Sequence[list[str]]):
 
     @classmethod
     def from_lists(cls, rows: Iterable[Sequence[str]]) -> TokenTable:
-        builder = TokenTableBuilder()
-        for row in rows:
-            builder.append(row)
-        return builder.build()
+        """The table of ``rows``; terms get ids in the order they first appear."""
+        rows = rows if isinstance(rows, Sequence) else list(rows)
+        index: dict[str, int] = {}
+        flat = [index.setdefault(t, len(index)) for row in rows for t in row]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows)), out=offsets[1:])
+        return cls(list(index), np.array(flat, dtype=np.int32), offsets)
 
     def __len__(self) -> int:
         return self.offsets.size - 1
@@ -67,7 +70,13 @@ class TokenTable(Sequence[list[str]]):
     def lists(self) -> list[list[str]]:
         """Every row as a list of terms; the strings are shared with ``terms``."""
         terms = self.terms
-        flat = [terms[t] for t in self.ids.tolist()]
+        return self._rows([terms[t] for t in self.ids.tolist()])
+
+    def id_lists(self) -> list[list[int]]:
+        """Every row as a list of term ids."""
+        return self._rows(np.asarray(self.ids).tolist())
+
+    def _rows(self, flat: list) -> list:  # type: ignore[type-arg]
         bounds = self.offsets.tolist()
         return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 
@@ -108,14 +117,13 @@ class TokenTableBuilder:
     def set(self, i: int, terms: Sequence[str]) -> None:
         self._rows[i] = self.encode(terms)
 
-    def set_rows(self, rows: Sequence[int], vocab: Sequence[str], ids: np.ndarray, offsets: np.ndarray) -> None:
-        """Rows ``rows`` from a batch in compact form: row ``rows[k]`` is
-        ``[vocab[t] for t in ids[offsets[k]:offsets[k + 1]]]``. Each of ``vocab`` is looked
-        up once, however many rows hold it."""
-        if offsets.size != len(rows) + 1 or int(offsets[-1]) != ids.size:
-            raise ValueError("offsets must cut ids into one piece per row")
-        mapped = self.encode(vocab)[ids] if ids.size else np.zeros(0, dtype=np.int32)
-        bounds = offsets.tolist()
+    def set_rows(self, rows: Sequence[int], table: TokenTable) -> None:
+        """Row ``rows[k]`` is row ``k`` of ``table`` (a batch's own): each of its terms is
+        looked up once, however many rows hold it."""
+        if len(table) != len(rows):
+            raise ValueError("the table must have one row per row set")
+        mapped = self.encode(table.terms)[table.ids] if table.ids.size else np.zeros(0, dtype=np.int32)
+        bounds = table.offsets.tolist()
         for k, i in enumerate(rows):
             self._rows[i] = mapped[bounds[k] : bounds[k + 1]]
 

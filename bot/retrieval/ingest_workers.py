@@ -33,30 +33,20 @@ POOL_FROM_PASSAGES = 20_000  # fewer passages than this are prepared in the proc
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """A batch of passages' BM25 terms, passage ``i``'s being
-    ``[vocab[t] for t in ids[offsets[i]:offsets[i + 1]]]``; their vectors when the workers
-    embedded them (the offline hashed embedder only), else their normalised texts."""
+    """A batch of passages' BM25 terms, as a table of their own (row ``i`` is passage
+    ``i``'s); their vectors when the workers embedded them (the offline hashed embedder
+    only), else their normalised texts."""
 
-    vocab: list[str]  # the batch's distinct terms
-    ids: np.ndarray  # int32 into ``vocab``, every passage's in turn
-    offsets: np.ndarray  # int64, one more than there are passages
+    table: TokenTable
     norms: list[str] | None = None
     vectors: np.ndarray | None = None
 
-    @classmethod
-    def of(cls, terms: Sequence[Sequence[str]], norms: list[str] | None = None) -> PreparedBatch:
-        index: dict[str, int] = {}
-        flat = [index.setdefault(t, len(index)) for row in terms for t in row]
-        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum([len(row) for row in terms], out=offsets[1:])
-        return cls(list(index), np.array(flat, dtype=np.int32), offsets, norms)
-
     def __len__(self) -> int:
-        return self.offsets.size - 1
+        return len(self.table)
 
     @property
     def terms(self) -> list[list[str]]:
-        return TokenTable(self.vocab, self.ids, self.offsets).lists()
+        return self.table.lists()
 
 
 @dataclass(frozen=True)
@@ -102,14 +92,14 @@ def preparer(setup: _Setup) -> Callable[[list[list[str]]], list[PreparedBatch]]:
         if embedder is None or cut.norms is None:
             return [cut]
         vectors = embedder.embed_array(cut.norms, normalized=True)
-        return [PreparedBatch(cut.vocab, cut.ids, cut.offsets, None, vectors)]
+        return [PreparedBatch(cut.table, None, vectors)]
 
     return work
 
 
 def _cut(tokenizer: ShopTokenizer, texts: list[str], line_cache: dict[str, str]) -> PreparedBatch:
     norms = [normalize_lines(text, line_cache) for text in texts]
-    return PreparedBatch.of([search_terms(tokenizer, n, normalized=True) for n in norms], norms)
+    return PreparedBatch(TokenTable.from_lists([search_terms(tokenizer, n, normalized=True) for n in norms]), norms)
 
 
 def normalize_lines(text: str, cache: dict[str, str]) -> str:

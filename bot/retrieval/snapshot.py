@@ -34,10 +34,8 @@ def _bm25(table: TokenTable) -> Any:
     import bm25s
 
     terms = list(table.terms)
-    bounds = table.offsets.tolist()
-    flat = np.asarray(table.ids).tolist()
-    rows = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
-    if any(a == b for a, b in zip(bounds, bounds[1:])):
+    rows = table.id_lists()
+    if not all(rows):
         pad = terms.index(EMPTY_TERM) if EMPTY_TERM in terms else len(terms)
         if pad == len(terms):
             terms.append(EMPTY_TERM)

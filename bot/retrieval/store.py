@@ -383,7 +383,7 @@ class IndexStore:
         prepared = prepare_passages(tokenizer, embedder, all_texts, BATCH)
         for start, ready in zip(range(0, len(todo), BATCH), prepared):
             batch = todo[start : start + BATCH]
-            tokens.set_rows(batch, ready.vocab, ready.ids, ready.offsets)
+            tokens.set_rows(batch, ready.table)
             if ready.vectors is not None:
                 vectors[batch] = _checked(embedder, ready.vectors, len(batch))
             elif hashing and ready.norms is not None:

@@ -13,7 +13,6 @@ import pytest
 
 from bot.config import Settings
 from bot.retrieval.columns import TokenTable, TokenTableBuilder
-from bot.retrieval.ingest_workers import PreparedBatch
 from bot.retrieval.hybrid import open_retriever
 from bot.retrieval.passages import build_passages, index_text
 from bot.retrieval import snapshot as snapshot_module
@@ -52,12 +51,12 @@ def test_rows_set_from_compact_batches_equal_rows_set_one_by_one(mini_shop: Shop
         batch = order[start : start + 7]
         for i in batch:
             one_by_one.set(i, rows[i])
-        prepared = PreparedBatch.of([rows[i] for i in batch])
-        assert prepared.terms == [rows[i] for i in batch] and len(prepared) == len(batch)
-        compact.set_rows(batch, prepared.vocab, prepared.ids, prepared.offsets)
+        prepared = TokenTable.from_lists([rows[i] for i in batch])
+        assert prepared.lists() == [rows[i] for i in batch] and len(prepared) == len(batch)
+        compact.set_rows(batch, prepared)
     assert compact.build().lists() == one_by_one.build().lists() == rows
     with pytest.raises(ValueError):
-        compact.set_rows(batch + [0], prepared.vocab, prepared.ids, prepared.offsets)
+        compact.set_rows(batch + [0], prepared)
 
 
 def test_bm25_built_from_term_ids_scores_every_term_as_bm25s_built_from_strings(mini_shop: Shop) -> None:

@@ -52,7 +52,7 @@ def test_workers_prepare_every_batch_as_the_process_does(pooled: list[int]) -> N
         assert b.vectors is not None and b.norms is None
         norms = [normalize(t) for t in texts[k * 50 : (k + 1) * 50]]
         np.testing.assert_allclose(b.vectors, embedder.embed_array(norms, normalized=True), atol=1e-6)
-        assert len(b.vocab) == len(set(b.vocab)) and int(b.ids.max()) < len(b.vocab)
+        assert len(b.table.terms) == len(set(b.table.terms)) and int(b.table.ids.max()) < len(b.table.terms)
 
 
 def test_batches_prepared_here_keep_their_texts_normalised_line_by_line() -> None:
